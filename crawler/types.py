@@ -1,0 +1,48 @@
+"""Typed values passed between the crawler's pure steps (feed parsing, extraction)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class FeedEntry:
+    """One feed entry: the article link plus metadata used as extraction fallbacks."""
+
+    link: str | None
+    guid: str | None = None
+    title: str | None = None
+    published: datetime | None = None
+    updated: datetime | None = None
+    authors: list[str] = field(default_factory=list)
+    summary: str | None = None
+    categories: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ParsedFeed:
+    """Result of parsing one feed document. ``error`` is set when nothing usable was found."""
+
+    title: str | None
+    entries: list[FeedEntry]
+    kind: str | None = None
+    error: str | None = None
+    warning: str | None = None
+
+
+@dataclass(slots=True)
+class Extracted:
+    """Fields extracted from one article page. Datetimes are timezone-aware."""
+
+    title: str | None
+    text: str
+    authors: list[str] = field(default_factory=list)
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    language: str | None = None
+    canonical_url: str | None = None
+    section: str | None = None
+    tags: list[str] = field(default_factory=list)
+    image: str | None = None
+    description: str | None = None

@@ -1,0 +1,48 @@
+"""Typed records that cross the crawler → storage boundary.
+
+`storage` imports nothing of ours, so the item the crawler hands over is defined here and the
+crawler builds it. Times are timezone-aware; storage keeps them in UTC plus the original offset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class ArticleRecord:
+    """One extracted article, ready to store.
+
+    The dedupe key has a fixed fallback order: ``(source, guid)`` when the feed gave a guid, else
+    ``canonical_url``, else ``(source, content_hash)``. Each is backed by a unique index.
+    """
+
+    source: str
+    url: str
+    canonical_url: str
+    title: str
+    text: str
+    content_hash: str
+    fetched_at: datetime
+    guid: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    language: str | None = None
+    section: str | None = None
+    tags: list[str] = field(default_factory=list)
+    image: str | None = None
+    description: str | None = None
+    raw_html: bytes = b""
+    alt_urls: list[str] = field(default_factory=list)
+    posts: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class StoreResult:
+    """What storing one record did: ``new``, ``updated`` or ``duplicate``."""
+
+    outcome: str
+    article_id: int
