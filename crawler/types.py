@@ -46,3 +46,20 @@ class Extracted:
     tags: list[str] = field(default_factory=list)
     image: str | None = None
     description: str | None = None
+
+
+@dataclass(slots=True)
+class RawPage:
+    """A fetched article page on its way from a spider to the pipeline.
+
+    ``url`` is the link as the source gave it (feed link), ``final_url`` where the fetch ended after
+    redirects. ``hints`` carries what the feed said about the entry, used as extraction fallbacks.
+    """
+
+    source: str
+    url: str
+    final_url: str
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    hints: FeedEntry | None = None

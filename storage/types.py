@@ -46,3 +46,33 @@ class StoreResult:
 
     outcome: str
     article_id: int
+
+
+@dataclass(slots=True)
+class SourceInfo:
+    """A configured source as storage sees it (the crawler's config, flattened)."""
+
+    name: str
+    kind: str
+    url: str
+    title: str
+    language: str | None
+    timezone: str
+    enabled: bool = True
+    fingerprint: str = ""
+
+
+@dataclass(slots=True)
+class RunCounts:
+    """Per-source counters of one crawl run, as shown in the summary and kept in ``crawl_runs``."""
+
+    entries: int = 0
+    pages: int = 0
+    new: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    skipped: int = 0
+    errors: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]

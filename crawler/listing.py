@@ -1,0 +1,359 @@
+"""Listing pages (a section front, a press office's bulletin list): HTML in, article links out.
+
+Pure functions of a page body and its URL. A source may name a ``link_selector`` (CSS, or XPath
+when it starts with ``/`` or ``(``) and a ``next_selector``; without one, every link on the page
+is run through :func:`looks_like_article_url`, a heuristic that prefers missing an odd article to
+crawling tag, author and pagination pages forever.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import lxml.html
+from cssselect import SelectorError
+from lxml import etree
+from parsel.csstranslator import HTMLTranslator
+from w3lib.encoding import html_to_unicode
+from w3lib.html import strip_html5_whitespace
+from w3lib.url import safe_url_string
+
+from crawler.urls import is_http_url
+
+Matcher = Callable[[Any], list[Any]]
+
+_NON_ARTICLE_SEGMENTS = frozenset(
+    {
+        "tag",
+        "tags",
+        "etiqueta",
+        "etiquetas",
+        "tema",
+        "temas",
+        "topic",
+        "topics",
+        "author",
+        "authors",
+        "autor",
+        "autores",
+        "autora",
+        "columnista",
+        "columnistas",
+        "category",
+        "categories",
+        "categoria",
+        "categorias",
+        "seccion",
+        "secciones",
+        "section",
+        "page",
+        "pagina",
+        "paginas",
+        "feed",
+        "feeds",
+        "rss",
+        "wp-admin",
+        "wp-login.php",
+        "wp-content",
+        "wp-includes",
+        "wp-json",
+        "login",
+        "logout",
+        "signin",
+        "registro",
+        "register",
+        "cuenta",
+        "account",
+        "search",
+        "buscar",
+        "busqueda",
+        "buscador",
+        "suscripcion",
+        "suscribete",
+        "newsletter",
+        "contacto",
+        "contact",
+        "privacidad",
+        "aviso-de-privacidad",
+        "privacy",
+        "terminos",
+        "terms",
+        "cdn-cgi",
+    }
+)
+_SEARCH_PARAMS = frozenset({"s", "q", "search", "buscar", "page", "paged", "pagina"})
+_ASSET_EXTENSIONS = frozenset(
+    {
+        "jpg",
+        "jpeg",
+        "png",
+        "gif",
+        "webp",
+        "avif",
+        "svg",
+        "ico",
+        "bmp",
+        "css",
+        "js",
+        "json",
+        "xml",
+        "rss",
+        "atom",
+        "pdf",
+        "doc",
+        "docx",
+        "xls",
+        "xlsx",
+        "ppt",
+        "pptx",
+        "zip",
+        "gz",
+        "rar",
+        "mp3",
+        "mp4",
+        "m4a",
+        "wav",
+        "webm",
+        "mov",
+        "avi",
+        "woff",
+        "woff2",
+        "ttf",
+        "eot",
+        "txt",
+    }
+)
+_INDEX_PAGE = re.compile(r"^(index|default|inicio|home)\.(html?|php|aspx?|jsp)$")
+_DATE_IN_PATH = re.compile(r"(?:^|/)(?:19|20)\d{2}[/-](?:0?[1-9]|1[0-2])(?:[/-]|$)|(?:19|20)\d{6}")
+_NUMERIC_ID = re.compile(r"\d{4,}")
+_NEXT_TEXT = re.compile(
+    r"^\s*(siguiente|siguientes|próxima|proxima|más antiguas|mas antiguas|anteriores|"
+    r"next|older|older posts|older entries)\b|^\s*[»›→]\s*$",
+    re.IGNORECASE,
+)
+_XPATH_START = ("/", "(")
+_PROBE_PAGE = (
+    '<html><head><title>t</title><link rel="next" href="/n"></head><body>'
+    '<nav><ul><li><a class="x" href="/a">a</a></li></ul></nav><main><section><article class="x">'
+    '<h2 class="x"><a class="x" href="/b">b</a></h2><div class="x"><p class="x">p<span>s</span>'
+    "</p></div></article></section></main></body></html>"
+)
+
+
+def compile_selector(selector: str) -> Matcher:
+    """A callable that runs ``selector`` on an lxml tree and returns a list of matches.
+
+    CSS (with parsel's ``::attr(name)`` and ``::text`` extensions) unless the selector starts
+    with ``/`` or ``(``, then XPath. Raises ``ValueError`` naming the selector for bad syntax,
+    so config validation can reject it before any crawl.
+    """
+    if not isinstance(selector, str) or not selector.strip():
+        raise ValueError("empty selector")
+    text = selector.strip()
+    if text.startswith(_XPATH_START):
+        expression, kind = text, "XPath"
+    else:
+        kind = "CSS"
+        try:
+            expression = HTMLTranslator().css_to_xpath(text)
+        except SelectorError as exc:
+            raise ValueError(f"invalid CSS selector {selector!r}: {exc}") from exc
+    try:
+        compiled = etree.XPath(expression)
+        # Unknown functions and namespace prefixes only fail when evaluated: try a small page.
+        compiled(lxml.html.document_fromstring(_PROBE_PAGE))
+    except etree.XPathError as exc:
+        raise ValueError(f"invalid {kind} selector {selector!r}: {exc}") from exc
+
+    def run(tree: Any) -> list[Any]:
+        try:
+            result = compiled(tree)
+        except etree.XPathError as exc:
+            raise ValueError(f"invalid {kind} selector {selector!r}: {exc}") from exc
+        return result if isinstance(result, list) else [result]
+
+    return run
+
+
+def parse_html(html: bytes | str) -> Any:
+    """An lxml HTML tree; bytes are decoded by BOM, then ``<meta charset>``, else UTF-8."""
+    if isinstance(html, bytes):
+        _, html = html_to_unicode(None, html)
+    data = html.encode("utf-8")
+    if not data.strip():
+        data = b"<html></html>"
+    parser = lxml.html.HTMLParser(encoding="utf-8")
+    return lxml.html.document_fromstring(data, parser=parser)
+
+
+def _base_url(tree: Any, url: str) -> str:
+    for href in tree.xpath("//base/@href"):
+        cleaned = strip_html5_whitespace(str(href))
+        if cleaned:
+            try:
+                return urljoin(url, cleaned)
+            except ValueError:
+                return url
+    return url
+
+
+def _hrefs(matches: list[Any]) -> list[str]:
+    """Hrefs of matched nodes: a string result is the href itself, an element gives its own
+    ``href`` or, when it is a wrapper (``h2``, ``article``), those of the links inside it."""
+    hrefs: list[str] = []
+    for match in matches:
+        if isinstance(match, str):
+            hrefs.append(str(match))
+        elif isinstance(match, etree._Element) and isinstance(match.tag, str):
+            own = match.get("href")
+            if own is not None:
+                hrefs.append(own)
+            else:
+                hrefs.extend(str(h) for h in match.xpath(".//a/@href | .//area/@href"))
+    return hrefs
+
+
+def _absolute(href: str, base: str) -> str | None:
+    """Absolute, fragment-free, safely-encoded http(s) URL, or None."""
+    cleaned = strip_html5_whitespace(href)
+    if not cleaned or cleaned.startswith("#"):
+        return None
+    try:
+        absolute = urldefrag(urljoin(base, cleaned)).url
+        absolute = safe_url_string(absolute)
+    except ValueError:
+        return None
+    return absolute if is_http_url(absolute) else None
+
+
+def _compile_patterns(patterns: Sequence[str], name: str) -> list[re.Pattern[str]]:
+    compiled: list[re.Pattern[str]] = []
+    for pattern in patterns:
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as exc:
+            raise ValueError(f"invalid {name} pattern {pattern!r}: {exc}") from exc
+    return compiled
+
+
+def extract_links(
+    html: bytes | str,
+    url: str,
+    *,
+    link_selector: str | None = None,
+    allow: Sequence[str] = (),
+    deny: Sequence[str] = (),
+) -> list[str]:
+    """Article links of a listing page, absolute and de-duplicated, in page order.
+
+    ``allow``/``deny`` are regexes searched in the absolute URL; a URL must match some ``allow``
+    (when any is given) and no ``deny``. Without ``link_selector`` the heuristic
+    :func:`looks_like_article_url` decides which links are articles.
+    """
+    allow_res = _compile_patterns(allow, "allow")
+    deny_res = _compile_patterns(deny, "deny")
+    matcher = compile_selector(link_selector) if link_selector else None
+    tree = parse_html(html)
+    base = _base_url(tree, url)
+    matches = matcher(tree) if matcher else tree.xpath("//a[@href] | //area[@href]")
+    links: list[str] = []
+    seen: set[str] = set()
+    for href in _hrefs(matches):
+        absolute = _absolute(href, base)
+        if absolute is None or absolute in seen:
+            continue
+        if matcher is None and not looks_like_article_url(absolute, url):
+            continue
+        if allow_res and not any(p.search(absolute) for p in allow_res):
+            continue
+        if any(p.search(absolute) for p in deny_res):
+            continue
+        seen.add(absolute)
+        links.append(absolute)
+    return links
+
+
+def next_page(html: bytes | str, url: str, next_selector: str | None) -> str | None:
+    """The absolute URL of the next listing page, or None.
+
+    With ``next_selector`` only its first usable match counts. Without one, ``rel="next"``
+    (``<link>`` or ``<a>``) is trusted, then a link whose text reads "Siguiente"/"Next"/"»".
+    A link back to the page itself is never "next" (that would loop).
+    """
+    tree = parse_html(html)
+    base = _base_url(tree, url)
+    if next_selector:
+        candidates = _hrefs(compile_selector(next_selector)(tree))
+    else:
+        candidates = _rel_next(tree) + _text_next(tree)
+    current = urldefrag(url).url
+    for href in candidates:
+        absolute = _absolute(href, base)
+        if absolute and absolute != current and absolute != safe_url_string(current):
+            return absolute
+    return None
+
+
+def _rel_next(tree: Any) -> list[str]:
+    found: list[str] = []
+    for node in tree.xpath("//link[@href][@rel] | //a[@href][@rel]"):
+        if "next" in (node.get("rel") or "").lower().split():
+            found.append(node.get("href"))
+    return found
+
+
+def _text_next(tree: Any) -> list[str]:
+    found: list[str] = []
+    for node in tree.xpath("//a[@href]"):
+        label = " ".join(node.text_content().split()) or node.get("aria-label") or ""
+        if _NEXT_TEXT.search(label):
+            found.append(node.get("href"))
+    return found
+
+
+def _same_site(host: str, site_host: str) -> bool:
+    """Same host, ignoring ``www.``; a subdomain of the site counts (``english.site.com``)."""
+    host = host.removeprefix("www.")
+    site_host = site_host.removeprefix("www.")
+    return host == site_host or host.endswith("." + site_host)
+
+
+def looks_like_article_url(url: str, site_url: str) -> bool:
+    """Heuristic: is ``url`` (absolute) probably an article of the site at ``site_url``?
+
+    Yes when it is on the same site, is not the listing page itself, a static asset, a search,
+    or under a tag/author/category/pagination/feed/admin/login path, and either carries a date
+    (``/2025/12/``), a slug of three or more words or a long numeric id, or sits at least two
+    path segments deep without being an ``index.html``.
+    """
+    if not is_http_url(url) or not is_http_url(site_url):
+        return False
+    parts = urlsplit(url)
+    site = urlsplit(site_url)
+    if not _same_site((parts.hostname or "").lower(), (site.hostname or "").lower()):
+        return False
+    if urldefrag(url).url.rstrip("/") == urldefrag(site_url).url.rstrip("/"):
+        return False
+    segments = [s.lower() for s in parts.path.split("/") if s]
+    if not segments:
+        return False
+    if any(s in _NON_ARTICLE_SEGMENTS for s in segments):
+        return False
+    query_keys = {pair.split("=", 1)[0].lower() for pair in parts.query.split("&") if pair}
+    if query_keys & _SEARCH_PARAMS:
+        return False
+    last = segments[-1]
+    extension = last.rsplit(".", 1)[1] if "." in last else ""
+    if extension in _ASSET_EXTENSIONS:
+        return False
+    if _INDEX_PAGE.match(last):
+        return False
+    stem = last.rsplit(".", 1)[0] if extension else last
+    if _DATE_IN_PATH.search(parts.path) or _NUMERIC_ID.search(stem):
+        return True
+    if len([w for w in re.split(r"[-_]+", stem) if w]) >= 3:
+        return True
+    return len(segments) >= 2

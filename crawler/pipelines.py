@@ -1,0 +1,140 @@
+"""The item pipeline: fetched page → extracted, repaired, fingerprinted record → storage.
+
+Extraction and record building are pure (:func:`build_record`); only :class:`StorePipeline`
+touches the database, in short batched transactions.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from crawler.config import Source
+from crawler.extract import extract
+from crawler.hashing import content_hash
+from crawler.types import Extracted, RawPage
+from crawler.urls import canonicalize_url
+from storage.types import ArticleRecord
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 25
+HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
+
+
+class NotAnArticle(ValueError):
+    """The page cannot become an article (not HTML, no text); the reason is one line."""
+
+
+def _site(host: str) -> str:
+    return host.lower().removeprefix("www.")
+
+
+def choose_canonical(declared: str | None, fetched: str) -> str:
+    """The article's canonical URL: the page's own claim when it is credible, else where we got it.
+
+    A rel=canonical on another site (syndicated copies point at the original) or at the site's
+    home page (a common template bug) would merge distinct articles, so those claims are ignored.
+    """
+    fetched_c = canonicalize_url(fetched)
+    if not declared:
+        return fetched_c
+    try:
+        declared_c = canonicalize_url(declared, base=fetched)
+    except ValueError:
+        return fetched_c
+    d, f = urlsplit(declared_c), urlsplit(fetched_c)
+    if d.scheme not in ("http", "https") or _site(d.hostname or "") != _site(f.hostname or ""):
+        return fetched_c
+    if d.path in ("", "/") and f.path not in ("", "/"):
+        return fetched_c
+    return declared_c
+
+
+def build_record(page: RawPage, source: Source, ex: Extracted, now: datetime) -> ArticleRecord:
+    """Turn an extracted page into the record storage keeps (feed hints already applied)."""
+    title = (ex.title or (page.hints.title if page.hints else None) or "").strip()
+    text = ex.text.strip()
+    if not text:
+        raise NotAnArticle("no article text found")
+    canonical = choose_canonical(ex.canonical_url, page.final_url)
+    alt = {page.url, page.final_url} - {canonical}
+    return ArticleRecord(
+        source=source.name,
+        url=page.url,
+        canonical_url=canonical,
+        title=title or text.split("\n", 1)[0][:200],
+        text=text,
+        content_hash=content_hash(text),
+        fetched_at=now,
+        guid=page.hints.guid if page.hints else None,
+        authors=list(ex.authors),
+        published_at=ex.published_at,
+        updated_at=ex.updated_at,
+        language=ex.language or source.language,
+        section=ex.section,
+        tags=list(ex.tags),
+        image=ex.image,
+        description=ex.description,
+        raw_html=page.body,
+        alt_urls=sorted(alt),
+    )
+
+
+def process_page(page: RawPage, source: Source, now: datetime | None = None) -> ArticleRecord:
+    """Extract one fetched page into a record; raises :class:`NotAnArticle` with the reason."""
+    ctype = page.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype not in HTML_TYPES:
+        raise NotAnArticle(f"not an HTML page ({ctype})")
+    ex = extract(
+        page.body, page.final_url, tz=source.tzinfo, hints=page.hints, language=source.language
+    )
+    return build_record(page, source, ex, now or datetime.now(UTC))
+
+
+class StorePipeline:
+    """Extracts each page and writes records in batches through ``spider.store``."""
+
+    def open_spider(self, spider) -> None:
+        self.batch: list[ArticleRecord] = []
+
+    def process_item(self, item, spider):
+        if not isinstance(item, RawPage):
+            return item
+        try:
+            record = process_page(item, spider.source)
+        except NotAnArticle as exc:
+            spider.counts.errors += 1
+            log.warning("source %s: %s: %s", spider.source.name, item.final_url, exc)
+            return item
+        except Exception:
+            spider.counts.errors += 1
+            log.exception("source %s: extraction failed for %s", spider.source.name, item.final_url)
+            return item
+        self.batch.append(record)
+        if len(self.batch) >= BATCH_SIZE:
+            self.flush(spider)
+        return item
+
+    def close_spider(self, spider) -> None:
+        self.flush(spider)
+
+    def flush(self, spider) -> None:
+        if not self.batch:
+            return
+        batch, self.batch = self.batch, []
+        try:
+            results = spider.store.store(batch)
+        except Exception as exc:
+            spider.counts.errors += len(batch)
+            spider.fail(f"storage error: {exc}")
+            log.exception("source %s: could not store %d articles", spider.source.name, len(batch))
+            return
+        for result in results:
+            if result.outcome == "new":
+                spider.counts.new += 1
+            elif result.outcome == "updated":
+                spider.counts.updated += 1
+            else:
+                spider.counts.duplicates += 1

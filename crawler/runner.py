@@ -1,0 +1,133 @@
+"""Run one Scrapy crawl over a set of sources and record each source's run.
+
+All selected sources share one reactor (one :class:`CrawlerProcess`), each with its own crawler so
+its politeness settings (delay, concurrency) apply to it alone. A reactor cannot be restarted, so
+this is called once per process: ``newswatch crawl`` and the daemon's child runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler, CrawlerProcess
+
+from crawler.config import Source
+from crawler.settings import scrapy_settings
+from crawler.spiders import spider_for
+from storage.store import Store
+from storage.types import RunCounts
+
+log = logging.getLogger(__name__)
+
+ProgressHook = Callable[[str, RunCounts], None]
+
+
+@dataclass(slots=True)
+class SourceResult:
+    """How one source's run went: what the summary prints and ``crawl_runs`` keeps."""
+
+    source: str
+    ok: bool
+    counts: RunCounts
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "ok": self.ok,
+            "error": self.error,
+            "warnings": self.warnings,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            **self.counts.as_dict(),
+        }
+
+
+def _spider_class(source: Source) -> type:
+    """A per-source subclass whose ``custom_settings`` carry that source's politeness."""
+    base = spider_for(source.kind)
+    custom = {
+        "DOWNLOAD_DELAY": source.delay,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
+        "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300},
+    }
+    return type(base.__name__, (base,), {"custom_settings": custom})
+
+
+def _result(source: Source, crawler: Crawler, started: datetime) -> SourceResult:
+    spider = crawler.spider
+    now = datetime.now(UTC)
+    if spider is None:
+        return SourceResult(
+            source.name, False, RunCounts(), "spider did not start", [], started, now
+        )
+    counts: RunCounts = spider.counts
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    exceptions = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
+    counts.errors += exceptions
+    error = spider.error
+    reason = stats.get("finish_reason")
+    if error is None and reason not in (None, "finished"):
+        error = f"crawl stopped: {reason}"
+    return SourceResult(source.name, error is None, counts, error, spider.warnings, started, now)
+
+
+def run_crawl(
+    sources: Sequence[Source],
+    db_url: str,
+    *,
+    on_progress: ProgressHook | None = None,
+    settings: dict[str, Any] | None = None,
+    run_timeout: float | None = None,
+) -> list[SourceResult]:
+    """Crawl ``sources`` now, store what they yield, record one run per source; blocks until done.
+
+    ``run_timeout`` closes every spider after that many seconds (Scrapy's CLOSESPIDER_TIMEOUT);
+    the source's run is then recorded as failed with the reason.
+    """
+    store = Store(db_url)
+    store.sync_sources([s.info() for s in sources])
+    overrides = dict(settings or {})
+    if run_timeout:
+        overrides["CLOSESPIDER_TIMEOUT"] = run_timeout
+    process = CrawlerProcess(scrapy_settings(**overrides), install_root_handler=False)
+    started = datetime.now(UTC)
+    runs: list[tuple[Source, Crawler, int]] = []
+    for source in sources:
+        crawler = process.create_crawler(_spider_class(source))
+        if on_progress is not None:
+            _watch(crawler, source, on_progress)
+        run_id = store.start_run(source.name, os.getpid())
+        process.crawl(crawler, source=source, store=store)
+        runs.append((source, crawler, run_id))
+    process.start()
+    results = []
+    for source, crawler, run_id in runs:
+        result = _result(source, crawler, started)
+        store.finish_run(
+            run_id, "ok" if result.ok else "failed", result.counts.as_dict(), result.error
+        )
+        store.record_source_result(source.name, result.ok, result.error)
+        results.append(result)
+    store.close()
+    return results
+
+
+def _watch(crawler: Crawler, source: Source, hook: ProgressHook) -> None:
+    """Report the source's counters whenever a response arrives or an item is stored."""
+
+    def changed(*_: Any, **__: Any) -> None:
+        if crawler.spider is not None:
+            hook(source.name, crawler.spider.counts)
+
+    for sig in (signals.response_received, signals.item_scraped, signals.spider_closed):
+        crawler.signals.connect(changed, signal=sig, weak=False)

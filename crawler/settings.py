@@ -1,0 +1,146 @@
+"""Process-wide settings: built-in defaults < environment variables < command-line flags.
+
+Per-source values (interval, delay, concurrency …) come from the sources file's ``[defaults]`` and
+each source, see ``crawler.config``. Every number here is a named constant so the daemon can tune
+it without hunting through dictionaries.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Protocol
+
+ENV_DB = "NEWSWATCH_DB"
+ENV_ALLOW_PRIVATE = "NEWSWATCH_ALLOW_PRIVATE"
+ENV_LOG_LEVEL = "NEWSWATCH_LOG_LEVEL"
+
+TRUE_WORDS = frozenset({"1", "true", "yes"})
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_LOG_LEVEL = "INFO"
+
+PROJECT_URL = "https://github.com/newswatch/newswatch"
+
+
+def _package_version() -> str:
+    try:
+        return version("newswatch")
+    except PackageNotFoundError:
+        return "0.1"
+
+
+VERSION = _package_version()
+USER_AGENT = f"newswatch/{VERSION} (+{PROJECT_URL}; news monitoring bot)"
+ACCEPT_LANGUAGE = "es-MX,es;q=0.9,en-US;q=0.8,en;q=0.7"
+
+MiB = 1024 * 1024
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 20 * MiB
+DOWNLOAD_WARNSIZE = 5 * MiB
+DNS_TIMEOUT = 10
+REDIRECT_MAX_TIMES = 5
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = (500, 502, 503, 504, 522, 524, 408)
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 8
+DEFAULT_DOWNLOAD_DELAY = 1.0
+SCRAPY_LOG_LEVEL = "WARNING"
+
+
+def db_url(cli_value: str | None = None) -> str:
+    """``--db`` > ``NEWSWATCH_DB`` > storage's default (a file under the user data dir)."""
+    if cli_value and cli_value.strip():
+        return cli_value.strip()
+    env = os.environ.get(ENV_DB, "").strip()
+    if env:
+        return env
+    from storage.db import default_db_url
+
+    return default_db_url()
+
+
+def allow_private() -> bool:
+    """Whether fetching private/loopback addresses is allowed (tests and intranets only)."""
+    return os.environ.get(ENV_ALLOW_PRIVATE, "").strip().lower() in TRUE_WORDS
+
+
+def log_level(cli_value: str | None = None) -> str:
+    """``--log-level`` > ``NEWSWATCH_LOG_LEVEL`` > ``INFO``; normalised to an upper-case level name.
+
+    A bad value is an error rather than a silent fallback, so a typo does not hide debug output.
+    """
+    origin, raw = "--log-level", cli_value
+    if not (raw and raw.strip()):
+        origin, raw = ENV_LOG_LEVEL, os.environ.get(ENV_LOG_LEVEL)
+    if not (raw and raw.strip()):
+        return DEFAULT_LOG_LEVEL
+    level = raw.strip().upper()
+    if level == "WARN":
+        level = "WARNING"
+    if level not in LOG_LEVELS:
+        raise ValueError(f"{origin}: unknown log level {raw!r} (use {', '.join(LOG_LEVELS)})")
+    return level
+
+
+def scrapy_settings(**overrides: Any) -> dict[str, Any]:
+    """Base Scrapy settings for every crawl; ``overrides`` win.
+
+    AutoThrottle stays off: politeness is per source, through ``DOWNLOAD_SLOTS`` (see
+    ``download_slots``), with ``DEFAULT_DOWNLOAD_DELAY`` for hosts no source names.
+    ``REQUEST_FINGERPRINTER_IMPLEMENTATION`` is not set: Scrapy 2.19 removed the setting.
+    """
+    base: dict[str, Any] = {
+        "USER_AGENT": USER_AGENT,
+        "DEFAULT_REQUEST_HEADERS": {
+            "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "Accept-Language": ACCEPT_LANGUAGE,
+        },
+        "ROBOTSTXT_OBEY": True,
+        "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_DELAY": DEFAULT_DOWNLOAD_DELAY,
+        "DOWNLOAD_TIMEOUT": DOWNLOAD_TIMEOUT,
+        "DOWNLOAD_MAXSIZE": DOWNLOAD_MAXSIZE,
+        "DOWNLOAD_WARNSIZE": DOWNLOAD_WARNSIZE,
+        "DNS_TIMEOUT": DNS_TIMEOUT,
+        "REDIRECT_MAX_TIMES": REDIRECT_MAX_TIMES,
+        "RETRY_ENABLED": True,
+        "RETRY_TIMES": RETRY_TIMES,
+        "RETRY_HTTP_CODES": list(RETRY_HTTP_CODES),
+        "CONCURRENT_REQUESTS": CONCURRENT_REQUESTS,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENT_REQUESTS_PER_DOMAIN,
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "HTTPCACHE_ENABLED": False,
+        "MEMUSAGE_ENABLED": False,
+        "LOG_LEVEL": SCRAPY_LOG_LEVEL,
+    }
+    base.update(overrides)
+    return base
+
+
+class _Throttled(Protocol):
+    @property
+    def host(self) -> str: ...
+    @property
+    def delay(self) -> float: ...
+    @property
+    def concurrency(self) -> int: ...
+
+
+def download_slots(sources: Iterable[_Throttled]) -> dict[str, dict[str, Any]]:
+    """Scrapy ``DOWNLOAD_SLOTS`` keyed by host; sources sharing a host get the politest values."""
+    slots: dict[str, dict[str, Any]] = {}
+    for source in sources:
+        if not source.host:
+            continue
+        slot = slots.get(source.host)
+        if slot is None:
+            slots[source.host] = {
+                "delay": float(source.delay),
+                "concurrency": int(source.concurrency),
+            }
+        else:
+            slot["delay"] = max(slot["delay"], float(source.delay))
+            slot["concurrency"] = min(slot["concurrency"], int(source.concurrency))
+    return slots

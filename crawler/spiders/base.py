@@ -1,0 +1,174 @@
+"""What every source spider shares: per-source counters, the "already stored?" filter, article
+requests and the article callback.
+
+A spider kind (feed, sitemap, listing) only has to turn its start document into links plus
+:class:`FeedEntry` hints and hand them to :meth:`SourceSpider.follow_articles`; everything after
+that is the same for every kind, so dedupe, storage and search never see a difference.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+from twisted.python.failure import Failure
+
+from crawler.config import Source
+from crawler.types import FeedEntry, RawPage
+from crawler.urls import canonicalize_url, is_http_url
+from storage.store import Store
+from storage.types import RunCounts
+
+log = logging.getLogger(__name__)
+
+
+def describe_failure(failure: Failure) -> str:
+    """One line saying why a request failed, for the run log and the summary."""
+    exc = failure.value
+    response = getattr(exc, "response", None)
+    if response is not None:
+        return f"HTTP {response.status} from {response.url}"
+    name = type(exc).__name__
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{name}: {text}" if text else name
+
+
+def parse_retry_after(value: bytes | str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class SourceSpider(scrapy.Spider):
+    """Base for one crawl of one configured source."""
+
+    kind = ""
+
+    def __init__(
+        self,
+        source: Source,
+        store: Store,
+        *args: Any,
+        validators: dict[str, str | None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, name=f"{self.kind}:{source.name}", **kwargs)
+        self.source = source
+        self.store = store
+        self.counts = RunCounts()
+        self.error: str | None = None
+        self.warnings: list[str] = []
+        self.validators = dict(validators or {})
+        self.not_modified = False
+        self.retry_after: float | None = None
+
+    def start_request(self, url: str, callback: Any) -> scrapy.Request:
+        """The request for the source's start document, conditional when we have validators.
+
+        A 304 answer means nothing changed since the last poll: no parsing, no article fetches.
+        """
+        headers = {}
+        if self.validators.get("etag"):
+            headers["If-None-Match"] = self.validators["etag"]
+        if self.validators.get("last_modified"):
+            headers["If-Modified-Since"] = self.validators["last_modified"]
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.start_failed,
+            headers=headers,
+            dont_filter=True,
+            priority=100,
+            meta={"handle_httpstatus_list": [304]},
+        )
+
+    def start_changed(self, response: Response) -> bool:
+        """False when the server said 304; otherwise remember the new validators."""
+        if response.status == 304:
+            self.not_modified = True
+            return False
+        for key, header in (("etag", b"ETag"), ("last_modified", b"Last-Modified")):
+            value = response.headers.get(header)
+            self.validators[key] = value.decode("latin-1") if value else None
+        return True
+
+    def fail(self, reason: str) -> None:
+        """Mark the source's run as failed; the first reason is the one reported."""
+        log.warning("source %s failed: %s", self.source.name, reason)
+        if self.error is None:
+            self.error = reason
+
+    def start_failed(self, failure: Failure) -> None:
+        """Errback of the start request: the source as a whole could not be read."""
+        response = getattr(failure.value, "response", None)
+        if response is not None:
+            self.retry_after = parse_retry_after(response.headers.get(b"Retry-After"))
+        self.fail(describe_failure(failure))
+
+    def follow_articles(self, entries: Iterable[FeedEntry]) -> Iterator[scrapy.Request]:
+        """Request each entry's article page unless it is already stored.
+
+        Storage is asked once for the whole batch, by both the link as given and its canonical
+        form, so a re-crawl of an unchanged feed fetches nothing.
+        """
+        pending: list[tuple[FeedEntry, str, str]] = []
+        for entry in entries:
+            self.counts.entries += 1
+            if not entry.link or not is_http_url(entry.link):
+                self.counts.skipped += 1
+                continue
+            pending.append((entry, entry.link, canonicalize_url(entry.link)))
+        if not pending:
+            return
+        known = self.store.known_urls({u for _, link, canon in pending for u in (link, canon)})
+        for entry, link, canon in pending:
+            if link in known or canon in known:
+                self.counts.duplicates += 1
+                continue
+            yield scrapy.Request(
+                link,
+                callback=self.parse_article,
+                errback=self.article_failed,
+                cb_kwargs={"hints": entry},
+            )
+
+    def parse_article(
+        self, response: Response, hints: FeedEntry | None = None
+    ) -> Iterator[RawPage]:
+        self.counts.pages += 1
+        original = response.request.meta.get("redirect_urls", [response.url])[0]
+        yield RawPage(
+            source=self.source.name,
+            url=original,
+            final_url=response.url,
+            status=response.status,
+            body=response.body,
+            headers={
+                k.decode("latin-1").lower(): v[0].decode("latin-1")
+                for k, v in response.headers.items()
+                if v
+            },
+            hints=hints,
+        )
+
+    def article_failed(self, failure: Failure) -> None:
+        self.counts.errors += 1
+        log.warning(
+            "source %s: article not fetched: %s", self.source.name, describe_failure(failure)
+        )

@@ -1,0 +1,30 @@
+"""RSS/Atom sources: fetch the feed, parse it with feedparser, follow each entry to its article."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.http import Response
+
+from crawler.feeds import parse_feed
+from crawler.spiders.base import SourceSpider
+
+
+class FeedSpider(SourceSpider):
+    kind = "feed"
+
+    async def start(self) -> AsyncIterator[Any]:
+        yield self.start_request(self.source.url, self.parse_start)
+
+    def parse_start(self, response: Response) -> Iterator[scrapy.Request]:
+        if not self.start_changed(response):
+            return
+        parsed = parse_feed(response.body, response.url, tz=self.source.tzinfo)
+        if parsed.error:
+            self.fail(f"feed unusable: {parsed.error}")
+            return
+        if parsed.warning:
+            self.warnings.append(parsed.warning)
+        yield from self.follow_articles(parsed.entries)

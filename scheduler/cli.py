@@ -1,0 +1,516 @@
+"""The ``newswatch`` command line: the product's contract.
+
+Exit codes: 0 success; 1 a crawl in which some source failed (the others' articles are stored);
+2 a usage, configuration, query or database-location error, always as one clear line on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+from storage.search import QueryError, export, search, write_records
+
+from crawler import settings
+from crawler.config import ConfigError, Source, format_duration, load_config, parse_duration
+from storage.db import StorageError
+from storage.store import Store
+
+app = typer.Typer(
+    name="newswatch",
+    help="Scheduled monitoring of Mexico–US bilateral-security news, in Spanish and English.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+stdout = Console(highlight=False, soft_wrap=False)
+stderr = Console(stderr=True, highlight=False)
+
+FORMATS = ("table", "json", "jsonl", "csv")
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Sources file (TOML). Default: ./sources.toml if present, else the packaged catalog.",
+        dir_okay=False,
+    ),
+]
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database URL or SQLite path. Default: $NEWSWATCH_DB, else the user data dir."
+    ),
+]
+LogOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--log-level", help="DEBUG, INFO, WARNING or ERROR (default $NEWSWATCH_LOG_LEVEL)."
+    ),
+]
+SinceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--since", help="Published at or after: a date (2025-12-01), an ISO time, or an age (7d)."
+    ),
+]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", help="Published before: a date, an ISO time, or an age.")
+]
+SourceOpt = Annotated[
+    list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")
+]
+LangOpt = Annotated[
+    list[str] | None, typer.Option("--lang", "-l", help="Only this language, e.g. es (repeatable).")
+]
+
+T = TypeVar("T")
+
+
+class UsageError(Exception):
+    """A bad flag value: reported like a config error, exit 2."""
+
+
+@contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Turn the errors a user can fix into one line on stderr and exit code 2, never a traceback."""
+    try:
+        yield
+    except (ConfigError, QueryError, StorageError, UsageError) as exc:
+        label = {
+            ConfigError: "config error",
+            QueryError: "bad query",
+            StorageError: "database error",
+        }.get(type(exc), "error")
+        stderr.print(Text(f"newswatch: {label}: {exc}", style="red"))
+        raise typer.Exit(2) from None
+
+
+def setup_logging(level: str | None) -> None:
+    try:
+        name = settings.log_level(level).upper()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    numeric = logging.getLevelName(name)
+    logging.basicConfig(
+        level=numeric,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        force=True,
+    )
+    quiet = max(numeric, logging.WARNING) if numeric > logging.DEBUG else numeric
+    for noisy in ("scrapy", "twisted", "filelock", "alembic", "trafilatura", "htmldate", "courlan"):
+        logging.getLogger(noisy).setLevel(quiet)
+
+
+def parse_when(value: str | None, flag: str) -> datetime | None:
+    """``--since``/``--until``: a date (local midnight in UTC), an ISO time, or an age like ``7d``."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        return datetime.now(UTC) - timedelta(seconds=parse_duration(text))
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"{flag}: cannot read {value!r} (use 2025-12-01, 2025-12-01T08:00-07:00 or an age like 7d)"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def check_format(fmt: str, allowed: tuple[str, ...] = FORMATS) -> str:
+    if fmt not in allowed:
+        raise UsageError(f"--format must be one of {', '.join(allowed)}, not {fmt!r}")
+    return fmt
+
+
+def _db(db: str | None) -> str:
+    return settings.db_url(db)
+
+
+def _local_time(iso: str | None) -> str:
+    if not iso:
+        return ""
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M %z")
+    except ValueError:
+        return iso
+
+
+def _emit_records(records: Any, fmt: str, out: Any = None) -> int:
+    return write_records(records, fmt, out or sys.stdout)
+
+
+# --------------------------------------------------------------------------- crawl
+
+
+@app.command()
+def crawl(
+    source_names: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[SOURCE]...", help="Sources to crawl (default: all enabled)."),
+    ] = None,
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Summary as text or json.")] = "text",
+    log_level: LogOpt = None,
+    run_timeout: Annotated[
+        float | None,
+        typer.Option("--run-timeout", min=1, help="Stop the crawl after this many seconds."),
+    ] = None,
+) -> None:
+    """Crawl now: every enabled source, or the named ones, and print a summary per source."""
+    from crawler.runner import run_crawl
+
+    with friendly_errors():
+        check_format(fmt, ("text", "json"))
+        setup_logging(log_level)
+        cfg = load_config(config)
+        sources = cfg.select(source_names or [])
+        if not sources:
+            raise UsageError("no enabled sources to crawl (see `newswatch sources`)")
+        url = _db(db)
+        Store(url).close()
+        with _progress(sources, enabled=fmt == "text" and stderr.is_terminal) as hook:
+            results = run_crawl(sources, url, on_progress=hook, run_timeout=run_timeout)
+    if fmt == "json":
+        print(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
+    else:
+        _print_crawl_summary(results)
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _progress(sources: list[Source], enabled: bool) -> Iterator[Callable[..., None] | None]:
+    if not enabled:
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=stderr
+    ) as progress:
+        tasks = {s.name: progress.add_task(s.name, total=None) for s in sources}
+
+        def hook(name: str, counts: Any) -> None:
+            progress.update(
+                tasks[name],
+                description=f"{name}: {counts.entries} entries, {counts.pages} pages, "
+                f"{counts.new} new, {counts.errors} errors",
+            )
+
+        yield hook
+
+
+def _print_crawl_summary(results: list[Any]) -> None:
+    table = Table(title="crawl summary", title_justify="left")
+    for col in ("source", "entries", "pages", "new", "updated", "dupes", "errors"):
+        table.add_column(col, justify="left" if col == "source" else "right")
+    table.add_column("status")
+    for r in results:
+        c = r.counts
+        status = Text("ok", style="green") if r.ok else Text(f"FAILED: {r.error}", style="red")
+        table.add_row(
+            Text(r.source),
+            *(str(v) for v in (c.entries, c.pages, c.new, c.updated, c.duplicates, c.errors)),
+            status,
+        )
+    stdout.print(table)
+
+
+# --------------------------------------------------------------------------- search / export
+
+
+@app.command("search")
+def search_cmd(
+    query: Annotated[
+        str, typer.Argument(help='Words (accents optional), "a phrase", OR, prefix*.')
+    ],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    source: SourceOpt = None,
+    lang: LangOpt = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=10000)] = 20,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table, json, jsonl or csv.")
+    ] = "table",
+) -> None:
+    """Full-text search over titles and bodies, best matches first."""
+    with friendly_errors():
+        check_format(fmt)
+        rows = search(
+            _db(db),
+            query,
+            since=parse_when(since, "--since"),
+            until=parse_when(until, "--until"),
+            sources=source or None,
+            languages=lang or None,
+            limit=limit,
+        )
+    if fmt != "table":
+        _emit_records(rows, fmt)
+        return
+    if not rows:
+        stderr.print("no matches")
+        return
+    table = Table(show_lines=True)
+    table.add_column("published", no_wrap=True)
+    table.add_column("source")
+    table.add_column("title / snippet", overflow="fold")
+    for row in rows:
+        cell = Text(row.get("title") or "", style="bold")
+        if row.get("snippet"):
+            cell.append("\n" + row["snippet"], style="")
+        cell.append("\n" + (row.get("url") or ""), style="dim")
+        table.add_row(
+            Text(_local_time(row.get("published_at"))), Text(row.get("source") or ""), cell
+        )
+    stdout.print(table)
+
+
+@app.command("export")
+def export_cmd(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    query: Annotated[
+        str | None, typer.Option("--query", "-q", help="Only articles matching this search.")
+    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    source: SourceOpt = None,
+    lang: LangOpt = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1)] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="jsonl, json, csv or table.")
+    ] = "jsonl",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write to this file instead of stdout.", dir_okay=False
+        ),
+    ] = None,
+) -> None:
+    """Write the corpus (or a filtered part of it) as jsonl, json, csv or a table."""
+    with friendly_errors():
+        check_format(fmt)
+        records = export(
+            _db(db),
+            query=query,
+            since=parse_when(since, "--since"),
+            until=parse_when(until, "--until"),
+            sources=source or None,
+            languages=lang or None,
+            limit=limit,
+        )
+        if fmt == "table":
+            table = Table()
+            for col in ("id", "published", "source", "title"):
+                table.add_column(col)
+            for r in records:
+                table.add_row(
+                    str(r["id"]),
+                    Text(_local_time(r.get("published_at"))),
+                    Text(r.get("source") or ""),
+                    Text(r.get("title") or ""),
+                )
+            stdout.print(table)
+            return
+        if output is None:
+            _emit_records(records, fmt)
+            return
+        tmp = output.with_name(output.name + ".part")
+        try:
+            with tmp.open("w", encoding="utf-8", newline="") as fh:
+                count = _emit_records(records, fmt, fh)
+            tmp.replace(output)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+    stderr.print(f"wrote {count} articles to {output}")
+
+
+# --------------------------------------------------------------------------- sources / status
+
+
+@app.command("sources")
+def sources_cmd(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    all_: Annotated[bool, typer.Option("--all/--enabled", help="Include disabled sources.")] = True,
+) -> None:
+    """List the configured sources."""
+    with friendly_errors():
+        check_format(fmt, ("table", "json"))
+        cfg = load_config(config)
+    items = [s for s in cfg.sources if all_ or s.enabled]
+    if fmt == "json":
+        print(
+            json.dumps(
+                [
+                    {
+                        "name": s.name,
+                        "title": s.title,
+                        "kind": s.kind,
+                        "url": s.url,
+                        "language": s.language,
+                        "timezone": s.timezone,
+                        "interval": format_duration(s.interval),
+                        "enabled": s.enabled,
+                        "verified": s.verified,
+                        "delay": s.delay,
+                        "concurrency": s.concurrency,
+                    }
+                    for s in items
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    table = Table(title=f"sources from {cfg.path}", title_justify="left")
+    for col in ("name", "kind", "lang", "tz", "every", "enabled", "verified", "url"):
+        table.add_column(col, overflow="fold")
+    for s in items:
+        table.add_row(
+            Text(s.name),
+            s.kind,
+            s.language or "",
+            s.timezone,
+            format_duration(s.interval),
+            "yes" if s.enabled else "no",
+            "yes" if s.verified else "no",
+            Text(s.url),
+        )
+    stdout.print(table)
+
+
+@app.command("status")
+def status_cmd(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """Per source: last success, articles in the last 24 h and 7 days, failures, last error."""
+    with friendly_errors():
+        check_format(fmt, ("table", "json"))
+        cfg = load_config(config)
+        store = Store(_db(db))
+        try:
+            rows = {r["name"]: r for r in store.source_status()}
+        finally:
+            store.close()
+    for s in cfg.sources:
+        rows.setdefault(
+            s.name, {"name": s.name, "title": s.title, "kind": s.kind, "enabled": s.enabled}
+        )
+    records = [rows[k] for k in sorted(rows)]
+    if fmt == "json":
+        print(json.dumps(records, ensure_ascii=False, indent=2, default=_json_default))
+        return
+    table = Table()
+    for col in (
+        "source",
+        "enabled",
+        "last success",
+        "24h",
+        "7d",
+        "total",
+        "failures",
+        "last error",
+    ):
+        table.add_column(col, overflow="fold")
+    for r in records:
+        table.add_row(
+            Text(r["name"]),
+            "yes" if r.get("enabled", True) else "no",
+            _fmt_time(r.get("last_success")),
+            str(r.get("articles_24h", 0)),
+            str(r.get("articles_7d", 0)),
+            str(r.get("articles_total", 0)),
+            str(r.get("consecutive_failures", 0)),
+            Text(r.get("last_error") or ""),
+        )
+    stdout.print(table)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _fmt_time(value: Any) -> str:
+    if value is None:
+        return "never"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+    return str(value)
+
+
+@app.command("daemon")
+def daemon_cmd(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    log_level: LogOpt = None,
+    run_timeout: Annotated[
+        float, typer.Option("--run-timeout", min=10, help="Hard time limit of one crawl run (s).")
+    ] = 15 * 60,
+    grace: Annotated[
+        float,
+        typer.Option("--grace", min=0, help="On SIGTERM, how long running crawls may finish (s)."),
+    ] = 30,
+    max_children: Annotated[
+        int, typer.Option("--max-children", min=1, max=16, help="Crawl processes at once.")
+    ] = 2,
+) -> None:
+    """Run in the foreground and crawl every enabled source on its interval, until SIGTERM.
+
+    SIGHUP reloads the sources file. Each run is a child `newswatch crawl` process.
+    """
+    from scheduler.daemon import Daemon, DaemonAlreadyRunning, DaemonOptions
+
+    with friendly_errors():
+        setup_logging(log_level)
+        cfg = load_config(config)
+        opts = DaemonOptions(
+            config_path=cfg.path,
+            db_url=_db(db),
+            run_timeout=run_timeout,
+            grace=grace,
+            max_children=max_children,
+            log_level=settings.log_level(log_level),
+        )
+        try:
+            code = Daemon(opts).run()
+        except DaemonAlreadyRunning as exc:
+            stderr.print(Text(f"newswatch: {exc}", style="red"))
+            raise typer.Exit(3) from None
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

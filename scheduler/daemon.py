@@ -1,0 +1,363 @@
+"""``newswatch daemon``: the scheduler process.
+
+It hosts APScheduler (one job per enabled source, rebuilt from the config at every start and on
+SIGHUP, never pickled) and starts each run as a child ``newswatch crawl`` process with a hard time
+limit. It never imports Scrapy or parses a page, so its memory stays flat; a crash, hang or leak in
+a crawl dies with its child. All scheduling state (next due, failures, backoff, ETag) lives in the
+database, written by the crawl itself, so a restart resumes where the last process stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from crawler.config import Config, ConfigError, Source, load_config
+from storage.store import Store
+
+log = logging.getLogger("newswatch.daemon")
+
+DEFAULT_RUN_TIMEOUT = 15 * 60.0
+DEFAULT_GRACE = 30.0
+DEFAULT_MAX_CHILDREN = 2
+HEARTBEAT_EVERY = 5.0
+LOCK_STALE_AFTER = 30.0
+KILL_AFTER = 5.0
+MAX_JITTER = 60.0
+STARTUP_SPREAD = 30.0
+
+
+@dataclass
+class Child:
+    """One running ``newswatch crawl`` child and the sources it crawls."""
+
+    proc: subprocess.Popen
+    sources: list[str]
+    started: float
+    deadline: float
+    terminated_at: float | None = None
+    outcome: str | None = None
+
+
+@dataclass
+class DaemonOptions:
+    config_path: Path | None
+    db_url: str
+    run_timeout: float = DEFAULT_RUN_TIMEOUT
+    grace: float = DEFAULT_GRACE
+    max_children: int = DEFAULT_MAX_CHILDREN
+    tick: float = 0.25
+    log_level: str = "INFO"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+class DaemonAlreadyRunning(RuntimeError):
+    """Another daemon holds this database; its pid and host are in the message."""
+
+
+def jitter_for(interval: float) -> float:
+    """Spread each source's runs by up to 10 % of its interval (at most a minute)."""
+    return min(interval * 0.1, MAX_JITTER)
+
+
+def first_run_time(
+    source: Source, state: dict[str, Any] | None, now: datetime, slot: int
+) -> datetime:
+    """When a source's first run after (re)start is due.
+
+    A source that is overdue runs once, soon — start times are spread a little per source so a
+    restart never stampedes every source at once; one that is not due yet waits for its time;
+    one in backoff waits for the end of it.
+    """
+    spread = timedelta(seconds=min(STARTUP_SPREAD, source.interval / 4) * (slot % 16) / 16)
+    if not state:
+        return now + spread
+    due = state.get("next_due")
+    backoff = state.get("backoff_until")
+    candidates = [t for t in (due, backoff) if t is not None]
+    target = max(candidates) if candidates else now
+    return max(target, now + spread)
+
+
+class Daemon:
+    def __init__(self, options: DaemonOptions) -> None:
+        self.opts = options
+        self.store = Store(options.db_url)
+        self.pid = os.getpid()
+        self.host = socket.gethostname()
+        self.config: Config | None = None
+        self.sources: dict[str, Source] = {}
+        self.queue: list[str] = []
+        self.queue_lock = threading.Lock()
+        self.children: list[Child] = []
+        self.stopping = threading.Event()
+        self.reload_requested = threading.Event()
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def run(self) -> int:
+        holder = self.store.acquire_daemon_lock(self.pid, self.host, LOCK_STALE_AFTER)
+        if holder is not None:
+            raise DaemonAlreadyRunning(
+                f"another newswatch daemon (pid {holder['pid']} on {holder['host']}, "
+                f"heartbeat {holder['heartbeat_at']:%Y-%m-%d %H:%M:%S} UTC) already runs against "
+                "this database; stop it first"
+            )
+        try:
+            aborted = self.store.abort_running_runs("daemon restarted: run was left running")
+            if aborted:
+                log.warning("marked %d runs left running by a previous process as aborted", aborted)
+            self._install_signals()
+            self.load()
+            self.scheduler.start()
+            log.info("daemon started (pid %d), %d sources scheduled", self.pid, len(self.sources))
+            self._loop()
+            self._shutdown()
+        finally:
+            self.store.release_daemon_lock(self.pid)
+            self.store.close()
+        log.info("daemon stopped")
+        return 0
+
+    def _install_signals(self) -> None:
+        def stop(signum: int, _frame: Any) -> None:
+            log.info("received %s: stopping", signal.Signals(signum).name)
+            self.stopping.set()
+
+        def hup(_signum: int, _frame: Any) -> None:
+            self.reload_requested.set()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGHUP, hup)
+
+    def load(self) -> None:
+        """(Re)build the jobs from the config: added, removed and changed sources."""
+        config = load_config(self.opts.config_path)
+        enabled = {s.name: s for s in config.sources if s.enabled}
+        self.store.sync_sources([s.info() for s in config.sources])
+        states = {s["name"]: s for s in self.store.source_status()}
+        now = datetime.now(UTC)
+        for name in set(self.sources) - set(enabled):
+            if self.scheduler.get_job(name):
+                self.scheduler.remove_job(name)
+            log.info("source %s removed from schedule", name)
+        for slot, (name, source) in enumerate(sorted(enabled.items())):
+            old = self.sources.get(name)
+            if old == source and self.scheduler.get_job(name):
+                continue
+            self.scheduler.add_job(
+                self.enqueue,
+                IntervalTrigger(
+                    seconds=source.interval, jitter=jitter_for(source.interval), timezone=UTC
+                ),
+                id=name,
+                name=name,
+                args=[name],
+                replace_existing=True,
+                next_run_time=first_run_time(source, states.get(name), now, slot),
+            )
+            log.info(
+                "source %s scheduled every %ss%s",
+                name,
+                source.interval,
+                " (changed)" if old else "",
+            )
+        self.config = config
+        self.sources = enabled
+
+    # ------------------------------------------------------------------ jobs and children
+
+    def enqueue(self, name: str) -> None:
+        """APScheduler job: the source is due; the main loop starts it when it is not running."""
+        with self.queue_lock:
+            if name not in self.queue:
+                self.queue.append(name)
+
+    def _running(self) -> set[str]:
+        return {n for c in self.children for n in c.sources}
+
+    def _dispatch(self) -> None:
+        with self.queue_lock:
+            queued, self.queue = self.queue, []
+        if not queued:
+            return
+        running = self._running()
+        states = {s["name"]: s for s in self.store.source_status()}
+        now = datetime.now(UTC)
+        healthy: list[str] = []
+        alone: list[str] = []
+        for name in queued:
+            if name in running or name not in self.sources:
+                continue
+            backoff = states.get(name, {}).get("backoff_until")
+            if backoff is not None and backoff > now:
+                self._reschedule(name, backoff)
+                continue
+            (alone if states.get(name, {}).get("consecutive_failures") else healthy).append(name)
+        batches = ([healthy] if healthy else []) + [[n] for n in alone]
+        for batch in batches:
+            if len(self.children) >= self.opts.max_children:
+                with self.queue_lock:
+                    self.queue = batch + [n for n in self.queue if n not in batch]
+                continue
+            self._start_child(batch)
+
+    def _start_child(self, names: list[str]) -> None:
+        cmd = [
+            sys.executable,
+            "-m",
+            "scheduler.cli",
+            "crawl",
+            *names,
+            "--db",
+            self.opts.db_url,
+            "--format",
+            "json",
+            "--run-timeout",
+            str(int(self.opts.run_timeout)),
+            "--log-level",
+            self.opts.log_level,
+        ]
+        if self.config is not None and self.config.path is not None:
+            cmd += ["--config", str(self.config.path)]
+        env = {**os.environ, **self.opts.extra_env}
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=None,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+            text=True,
+        )
+        now = time.monotonic()
+        # The child stops itself (CLOSESPIDER_TIMEOUT) before this; the margin covers start-up.
+        self.children.append(Child(proc, names, now, now + self.opts.run_timeout + 30))
+        log.info("run started: %s (pid %d)", ", ".join(names), proc.pid)
+
+    def _reap(self) -> None:
+        now = time.monotonic()
+        for child in list(self.children):
+            code = child.proc.poll()
+            if code is None:
+                if child.terminated_at is None and now > child.deadline:
+                    log.warning("run %s over its time limit: stopping it", ", ".join(child.sources))
+                    child.outcome = "timeout"
+                    self._signal(child, signal.SIGTERM)
+                    child.terminated_at = now
+                elif child.terminated_at is not None and now > child.terminated_at + KILL_AFTER:
+                    self._signal(child, signal.SIGKILL)
+                continue
+            self.children.remove(child)
+            self._finished(child, code)
+
+    @staticmethod
+    def _signal(child: Child, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.proc.pid, sig)
+
+    def _finished(self, child: Child, code: int) -> None:
+        out = child.proc.stdout.read() if child.proc.stdout else ""
+        if child.proc.stdout:
+            child.proc.stdout.close()
+        elapsed = time.monotonic() - child.started
+        try:
+            results = {r["source"]: r for r in json.loads(out)} if out.strip() else {}
+        except (json.JSONDecodeError, TypeError, KeyError):
+            results = {}
+        for name in child.sources:
+            result = results.get(name)
+            if result is None:
+                outcome = child.outcome or ("aborted" if code < 0 else "failed")
+                reason = (
+                    f"run stopped at its time limit ({self.opts.run_timeout:.0f}s)"
+                    if outcome == "timeout"
+                    else f"crawl process exited with code {code} without a result"
+                )
+                self.store.close_open_runs(name, child.proc.pid, outcome, reason)
+                self.store.record_source_result(name, False, reason, interval=self._interval(name))
+                log.warning("source %s: %s", name, reason)
+            else:
+                log.info(
+                    "source %s: %s in %.1fs (new %s, updated %s, errors %s)%s",
+                    name,
+                    "ok" if result.get("ok") else "failed",
+                    elapsed,
+                    result.get("new"),
+                    result.get("updated"),
+                    result.get("errors"),
+                    f": {result.get('error')}" if result.get("error") else "",
+                )
+            self._reschedule_from_state(name)
+
+    def _interval(self, name: str) -> float | None:
+        source = self.sources.get(name)
+        return source.interval if source else None
+
+    def _reschedule_from_state(self, name: str) -> None:
+        state = {s["name"]: s for s in self.store.source_status()}.get(name)
+        if not state or name not in self.sources:
+            return
+        targets = [t for t in (state.get("next_due"), state.get("backoff_until")) if t is not None]
+        if targets:
+            self._reschedule(name, max(targets))
+
+    def _reschedule(self, name: str, when: datetime) -> None:
+        job = self.scheduler.get_job(name)
+        if job is not None:
+            job.modify(next_run_time=max(when, datetime.now(UTC)))
+
+    # ------------------------------------------------------------------ main loop
+
+    def _loop(self) -> None:
+        last_beat = 0.0
+        while not self.stopping.is_set():
+            if self.reload_requested.is_set():
+                self.reload_requested.clear()
+                try:
+                    self.load()
+                    log.info("configuration reloaded")
+                except ConfigError as exc:
+                    log.error("configuration not reloaded, keeping the old one: %s", exc)
+            self._reap()
+            self._dispatch()
+            if time.monotonic() - last_beat >= HEARTBEAT_EVERY:
+                self.store.daemon_heartbeat(self.pid)
+                last_beat = time.monotonic()
+            self.stopping.wait(self.opts.tick)
+
+    def _shutdown(self) -> None:
+        """Take no new runs; let running ones finish within the grace period, then stop them."""
+        self.scheduler.shutdown(wait=False)
+        deadline = time.monotonic() + self.opts.grace
+        for child in self.children:
+            self._signal(child, signal.SIGINT)
+        while self.children and time.monotonic() < deadline:
+            self._reap()
+            time.sleep(0.1)
+        for child in self.children:
+            child.outcome = "aborted"
+            self._signal(child, signal.SIGKILL)
+        while self.children:
+            self._reap()
+            time.sleep(0.05)

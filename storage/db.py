@@ -1,0 +1,232 @@
+"""Database engines: one cached engine per URL, migrated to the latest schema on first use.
+
+SQLite is the primary backend. Every SQLite connection runs in WAL mode with a long busy timeout so
+the daemon, crawl children and a user's ``search`` can share one file: readers never block and are
+never blocked, and writers queue behind each other instead of failing. Writes go through
+:func:`write_connection`, which starts ``BEGIN IMMEDIATE`` so a writer takes the write lock up front
+(a deferred transaction that later upgrades to a write can fail with SQLITE_BUSY regardless of the
+busy timeout). PostgreSQL (``postgresql+psycopg://``) works too; SQLite-only SQL stays behind
+dialect checks.
+
+The schema is managed by Alembic and upgraded programmatically, so users never delete a database
+to get a newer schema.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import platformdirs
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_PG_MIGRATION_LOCK = 7_305_112_633  # arbitrary constant for pg_advisory_xact_lock
+
+_engines: dict[str, Engine] = {}
+_engines_pid = os.getpid()
+_lock = threading.Lock()
+
+
+class StorageError(Exception):
+    """A database problem explained in one line (bad URL, unwritable path, not a database…)."""
+
+
+def default_db_url() -> str:
+    """SQLite file in the per-user data directory, created on demand."""
+    data_dir = Path(platformdirs.user_data_dir("newswatch"))
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"cannot create data directory {data_dir}: {exc.strerror}") from None
+    return f"sqlite:///{data_dir / 'newswatch.sqlite'}"
+
+
+def normalize_url(url: str) -> str:
+    """Accept a SQLAlchemy URL or a bare file path (``NEWSWATCH_DB=~/news.sqlite``)."""
+    url = url.strip()
+    if not url:
+        raise StorageError("empty database URL")
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    return url
+
+
+def get_engine(url: str) -> Engine:
+    """Engine for ``url``, created, checked and migrated once per process."""
+    global _engines_pid
+    url = normalize_url(url)
+    with _lock:
+        if _engines_pid != os.getpid():
+            for stale in _engines.values():
+                stale.dispose(close=False)
+            _engines.clear()
+            _engines_pid = os.getpid()
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _create_engine(url)
+            try:
+                _guarded(engine, lambda: upgrade(engine))
+            except StorageError:
+                engine.dispose()
+                raise
+            _engines[url] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every cached engine (tests, and processes that want to release file handles)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+@contextmanager
+def write_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside one write transaction (``BEGIN IMMEDIATE`` on SQLite), committed on exit."""
+    with engine.connect() as conn:
+        conn.execution_options(newswatch_immediate=True)
+        with conn.begin():
+            yield conn
+
+
+def is_sqlite(engine_or_conn: Engine | Connection) -> bool:
+    return engine_or_conn.dialect.name == "sqlite"
+
+
+def one_line(exc: BaseException) -> str:
+    """The useful first line of a driver error, without SQLAlchemy's SQL and background links."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    return text[0].strip() if text else type(orig).__name__
+
+
+def _guarded(engine: Engine, action) -> None:
+    """Run ``action``, turning driver and OS errors into a one-line :class:`StorageError`."""
+    where = engine.url.database if is_sqlite(engine) else engine.url.render_as_string()
+    try:
+        action()
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        message = one_line(exc)
+        if "file is not a database" in message:
+            raise StorageError(
+                f"{where} is not a SQLite database (file is not a database)"
+            ) from None
+        if "unable to open database file" in message:
+            raise StorageError(f"cannot open database file {where}") from None
+        if "readonly database" in message or "read-only" in message:
+            raise StorageError(f"database {where} is read-only") from None
+        raise StorageError(f"database error on {where}: {message}") from None
+    except OSError as exc:
+        raise StorageError(f"cannot use database {where}: {exc.strerror or exc}") from None
+
+
+def _create_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StorageError(f"not a database URL: {url!r}") from None
+    backend = parsed.get_backend_name()
+    try:
+        if backend == "sqlite":
+            return _create_sqlite_engine(url, parsed.database or "")
+        if backend == "postgresql":
+            return create_engine(url, pool_pre_ping=True)
+    except NoSuchModuleError:
+        raise StorageError(
+            f"no driver for {parsed.drivername!r} (install newswatch[postgres])"
+        ) from None
+    except (ArgumentError, ImportError) as exc:
+        raise StorageError(f"cannot use database URL {url!r}: {one_line(exc)}") from None
+    raise StorageError(
+        f"unsupported database URL {parsed.drivername!r}: use sqlite:///PATH or postgresql+psycopg://…"
+    )
+
+
+def _create_sqlite_engine(url: str, database: str) -> Engine:
+    in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
+    if not in_memory:
+        _check_sqlite_path(Path(database).expanduser())
+    kwargs: dict = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    if in_memory:
+        kwargs["poolclass"] = StaticPool
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:
+        dbapi_conn.isolation_level = None  # let the "begin" hook below issue BEGIN itself
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute("PRAGMA busy_timeout = 30000")
+            if not in_memory:
+                cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("newswatch_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def _check_sqlite_path(path: Path) -> None:
+    """Fail early, in one line, where SQLite would only say "unable to open database file"."""
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"cannot create directory {parent}: {exc.strerror}") from None
+    if path.is_dir():
+        raise StorageError(f"{path} is a directory, not a database file")
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
+        raise StorageError(f"database file {path} is not readable and writable")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise StorageError(
+            f"directory {parent} is not writable (SQLite needs it for its WAL files)"
+        )
+
+
+def _alembic_config():
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return cfg
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to Alembic ``head``; a no-op (one read) when it already is."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    cfg = _alembic_config()
+    heads = set(ScriptDirectory.from_config(cfg).get_heads())
+    with engine.connect() as conn:
+        if set(MigrationContext.configure(conn).get_current_heads()) == heads:
+            return
+    with write_connection(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision stored in ``alembic_version`` (None for an empty database)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

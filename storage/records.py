@@ -1,0 +1,135 @@
+"""Value conversions shared by the store and the search/export side.
+
+Text is made safe for both databases (no NUL bytes, no lone surrogates), times are split into naive
+UTC plus the original offset in minutes, and article rows become the stable record dicts that the
+CLI, scripts and notebooks depend on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+RECORD_FIELDS: tuple[str, ...] = (
+    "id",
+    "url",
+    "canonical_url",
+    "source",
+    "title",
+    "published_at",
+    "updated_at",
+    "language",
+    "authors",
+    "text",
+    "snippet",
+    "section",
+    "tags",
+    "image",
+    "description",
+    "fetched_at",
+    "relevance",
+    "relevant",
+    "topics",
+    "entities",
+    "posts",
+    "cluster_id",
+    "credited_source",
+)
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(value: str) -> str:
+    """Drop NUL bytes and lone surrogates, which SQLite/PostgreSQL (or their drivers) reject.
+
+    A valid surrogate *pair* (left by some JSON decoders) is joined into its real character first.
+    """
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    if _SURROGATE.search(value):
+        value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+        value = _SURROGATE.sub("", value)
+    return value
+
+
+def clean_optional(value: str | None) -> str | None:
+    return None if value is None else clean_text(value)
+
+
+def clean_json(value: Any) -> Any:
+    """``clean_text`` applied to every string inside lists/dicts (authors, tags, posts)."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, Mapping):
+        return {clean_text(str(k)): clean_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_json(v) for v in value]
+    return value
+
+
+def utcnow() -> datetime:
+    """Current time as naive UTC, the storage convention."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def to_utc(value: datetime | None) -> datetime | None:
+    """Naive UTC for storage; a naive input is taken to be UTC already."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def split_offset(value: datetime | None) -> tuple[datetime | None, int | None]:
+    """``(naive UTC, original offset in minutes)`` — the offset is None for naive input."""
+    if value is None:
+        return None, None
+    offset = value.utcoffset()
+    minutes = None if offset is None else round(offset.total_seconds() / 60)
+    return to_utc(value), minutes
+
+
+def join_offset(value: datetime | None, minutes: int | None) -> datetime | None:
+    """Aware datetime in the original offset (UTC when the offset is unknown)."""
+    if value is None:
+        return None
+    aware = value.replace(tzinfo=UTC)
+    if minutes:
+        return aware.astimezone(timezone(timedelta(minutes=minutes)))
+    return aware
+
+
+def iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def row_to_record(row: Mapping[str, Any], snippet: str | None = None) -> dict[str, Any]:
+    """An ``articles`` row as the stable record dict (times as ISO 8601 with original offset)."""
+    return {
+        "id": row["id"],
+        "url": row["url"],
+        "canonical_url": row["canonical_url"],
+        "source": row["source"],
+        "title": row["title"],
+        "published_at": iso(join_offset(row["published_at"], row["published_offset"])),
+        "updated_at": iso(join_offset(row["updated_at"], row["updated_offset"])),
+        "language": row["language"],
+        "authors": list(row["authors"] or []),
+        "text": row["text"],
+        "snippet": snippet,
+        "section": row["section"],
+        "tags": list(row["tags"] or []),
+        "image": row["image"],
+        "description": row["description"],
+        "fetched_at": iso(join_offset(row["fetched_at"], 0)),
+        "relevance": row["relevance"],
+        "relevant": None if row["relevant"] is None else bool(row["relevant"]),
+        "topics": row["topics"],
+        "entities": row["entities"],
+        "posts": row["posts"],
+        "cluster_id": row["cluster_id"],
+        "credited_source": row["credited_source"],
+    }

@@ -1,0 +1,480 @@
+"""The write side: article upserts with dedupe, source state, and the crawl-run log.
+
+Dedupe never does check-then-insert (two crawl processes would race). Each record is inserted with
+``INSERT … ON CONFLICT DO NOTHING RETURNING id``; the unique indexes on ``(source, guid)``,
+``canonical_url`` and ``(source, content_hash)`` decide. Only when nothing was inserted is the
+existing row looked up, in that key order, and updated in place if its text changed. A batch is one
+short write transaction with a SAVEPOINT per record, so one bad record cannot sink the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import zlib
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Integer, func, select, union, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, IntegrityError
+
+from storage.db import get_engine, is_sqlite, write_connection
+from storage.models import RUN_OUTCOMES, article_urls, articles, crawl_runs, daemon_lock, sources
+from storage.records import (
+    clean_json,
+    clean_optional,
+    clean_text,
+    join_offset,
+    split_offset,
+    to_utc,
+    utcnow,
+)
+from storage.types import ArticleRecord, SourceInfo, StoreResult
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = timedelta(hours=24)
+_URL_CHUNK = 300  # three IN lists per query stays under SQLite's old 999-variable limit
+
+
+def _insert(conn: Connection, table):
+    """Dialect-specific INSERT so ``on_conflict_*`` is available on SQLite and PostgreSQL."""
+    return (sqlite.insert if is_sqlite(conn) else postgresql.insert)(table)
+
+
+def _aware(value):
+    return join_offset(value, 0)
+
+
+class Store:
+    """Storage handle for one database URL; cheap to create (engines are cached per URL)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = get_engine(url)
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Release pooled connections; the cached engine stays usable for later callers."""
+        self.engine.dispose()
+
+    # -- sources -----------------------------------------------------------------------------
+
+    def sync_sources(self, infos: list[SourceInfo]) -> None:
+        """Upsert the configured sources; scheduling state columns are left as they are.
+
+        Sources missing from ``infos`` are not touched (a crawl may pass only a subset).
+        """
+        if not infos:
+            return
+        now = utcnow()
+        with write_connection(self.engine) as conn:
+            for info in infos:
+                config = {
+                    "kind": info.kind,
+                    "url": info.url,
+                    "title": info.title,
+                    "language": info.language,
+                    "timezone": info.timezone,
+                    "enabled": info.enabled,
+                    "fingerprint": info.fingerprint,
+                }
+                stmt = _insert(conn, sources).values(
+                    name=info.name, created_at=now, consecutive_failures=0, **config
+                )
+                conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_=config))
+
+    def record_source_result(
+        self,
+        source: str,
+        ok: bool,
+        error: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        *,
+        interval: float | None = None,
+    ) -> None:
+        """Record one fetch attempt: success resets the failure streak, failure extends it.
+
+        ``etag``/``last_modified`` replace the stored validators only when given. With the
+        source's ``interval`` (seconds), ``next_due`` becomes now + interval and a failure sets
+        ``backoff_until`` by :func:`backoff_delay`; a success always ends any backoff.
+        """
+        now = utcnow()
+        state: dict[str, Any] = {"last_attempt": now}
+        if interval is not None:
+            state["next_due"] = now + timedelta(seconds=interval)
+        if ok:
+            state.update(
+                last_success=now, consecutive_failures=0, last_error=None, backoff_until=None
+            )
+        else:
+            state.update(
+                consecutive_failures=sources.c.consecutive_failures + 1,
+                last_error=clean_optional(error),
+            )
+        if etag is not None:
+            state["etag"] = clean_text(etag)
+        if last_modified is not None:
+            state["last_modified"] = clean_text(last_modified)
+        with write_connection(self.engine) as conn:
+            insert_values = {k: v for k, v in state.items() if k != "consecutive_failures"}
+            stmt = _insert(conn, sources).values(
+                name=source,
+                created_at=now,
+                consecutive_failures=0 if ok else 1,
+                **insert_values,
+            )
+            conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_=state))
+            if not ok and interval is not None:
+                failures = conn.execute(
+                    select(sources.c.consecutive_failures).where(sources.c.name == source)
+                ).scalar_one()
+                conn.execute(
+                    update(sources)
+                    .where(sources.c.name == source)
+                    .values(backoff_until=now + backoff_delay(interval, failures))
+                )
+
+    def set_schedule(self, source: str, next_due, backoff_until=None) -> None:
+        """Set ``next_due`` and ``backoff_until`` exactly (None clears), as the scheduler decides."""
+        with write_connection(self.engine) as conn:
+            conn.execute(
+                update(sources)
+                .where(sources.c.name == source)
+                .values(next_due=to_utc(next_due), backoff_until=to_utc(backoff_until))
+            )
+
+    def source_status(self) -> list[dict[str, Any]]:
+        """One dict per known source with its state and article counts (by first-seen time)."""
+        now = utcnow()
+        day, week = now - timedelta(days=1), now - timedelta(days=7)
+        a = articles.c
+        stmt = (
+            select(
+                sources,
+                func.count(a.id).label("articles_total"),
+                func.coalesce(func.sum((a.first_seen_at >= day).cast(Integer)), 0).label(
+                    "articles_24h"
+                ),
+                func.coalesce(func.sum((a.first_seen_at >= week).cast(Integer)), 0).label(
+                    "articles_7d"
+                ),
+            )
+            .select_from(sources.outerjoin(articles, a.source == sources.c.name))
+            .group_by(sources.c.id)
+            .order_by(sources.c.name)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        keys = (
+            "name", "title", "kind", "url", "language", "timezone", "enabled", "etag",
+            "last_modified", "last_attempt", "last_success", "consecutive_failures",
+            "last_error", "next_due", "backoff_until", "articles_total", "articles_24h",
+            "articles_7d",
+        )  # fmt: skip
+        out = []
+        for row in rows:
+            item = {k: row[k] for k in keys}
+            for k in ("last_attempt", "last_success", "next_due", "backoff_until"):
+                item[k] = _aware(item[k])
+            item["enabled"] = bool(item["enabled"])
+            out.append(item)
+        return out
+
+    # -- articles ----------------------------------------------------------------------------
+
+    def known_urls(self, urls: Iterable[str]) -> set[str]:
+        """The subset of ``urls`` already stored (as fetched, canonical or alternate URL)."""
+        wanted = list(dict.fromkeys(u for u in urls if u))
+        found: set[str] = set()
+        if not wanted:
+            return found
+        with self.engine.connect() as conn:
+            for i in range(0, len(wanted), _URL_CHUNK):
+                chunk = wanted[i : i + _URL_CHUNK]
+                stmt = union(
+                    select(article_urls.c.url).where(article_urls.c.url.in_(chunk)),
+                    select(articles.c.url).where(articles.c.url.in_(chunk)),
+                    select(articles.c.canonical_url).where(articles.c.canonical_url.in_(chunk)),
+                )
+                found.update(conn.execute(stmt).scalars())
+        return found
+
+    def store(self, records: list[ArticleRecord]) -> list[StoreResult]:
+        """Upsert a batch in one write transaction; results align with ``records``.
+
+        Outcomes: ``new``, ``updated`` (same key, different content hash), ``duplicate``, or
+        ``error`` (article_id 0) for a record the database refused; the rest of the batch is kept.
+        """
+        results: list[StoreResult] = []
+        if not records:
+            return results
+        now = utcnow()
+        with write_connection(self.engine) as conn:
+            for record in records:
+                results.append(self._store_guarded(conn, record, now))
+        return results
+
+    def _store_guarded(self, conn: Connection, record: ArticleRecord, now) -> StoreResult:
+        for attempt in (1, 2):
+            try:
+                with conn.begin_nested():
+                    return self._store_one(conn, record, now)
+            except IntegrityError as exc:
+                if attempt == 2:
+                    log.warning("could not store %s: %s", record.url, exc.orig)
+            except (DataError, ValueError, TypeError) as exc:
+                log.warning("could not store %s: %s", getattr(record, "url", record), exc)
+                break
+        return StoreResult("error", 0)
+
+    def _store_one(self, conn: Connection, record: ArticleRecord, now) -> StoreResult:
+        values = _article_values(record, now)
+        stmt = (
+            _insert(conn, articles)
+            .values(**values)
+            .on_conflict_do_nothing()
+            .returning(articles.c.id)
+        )
+        new_id = conn.execute(stmt).scalar_one_or_none()
+        if new_id is not None:
+            result = StoreResult("new", new_id)
+        else:
+            existing = _find_existing(conn, values)
+            if existing is None:
+                raise IntegrityError("conflict without a matching row", None, Exception("race"))
+            result = StoreResult("duplicate", existing["id"])
+            if _is_change(existing, values):
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            update(articles)
+                            .where(articles.c.id == existing["id"])
+                            .values(**_update_values(existing, values, now))
+                        )
+                    result = StoreResult("updated", existing["id"])
+                except IntegrityError:
+                    pass  # new text equals another stored article of this source
+        _record_urls(conn, result.article_id, record, values)
+        return result
+
+    def raw_html(self, article_id: int) -> bytes | None:
+        """The page as fetched (decompressed), for re-extraction and debugging."""
+        with self.engine.connect() as conn:
+            blob = conn.execute(
+                select(articles.c.raw_html).where(articles.c.id == article_id)
+            ).scalar_one_or_none()
+        return zlib.decompress(blob) if blob else None
+
+    # -- daemon lock -------------------------------------------------------------------------
+
+    def acquire_daemon_lock(self, pid: int, host: str, stale_after: float) -> dict[str, Any] | None:
+        """Become the database's one daemon: None on success, else the live holder.
+
+        A holder whose heartbeat is older than ``stale_after`` seconds, or whose process is gone
+        (same host), is taken over.
+        """
+        now = utcnow()
+        with write_connection(self.engine) as conn:
+            row = conn.execute(select(daemon_lock).where(daemon_lock.c.id == 1)).mappings().first()
+            if row is not None and row["pid"] != pid:
+                fresh = row["heartbeat_at"] >= now - timedelta(seconds=stale_after)
+                dead = row["host"] == host and not _pid_alive(row["pid"])
+                if fresh and not dead:
+                    return {
+                        "pid": row["pid"],
+                        "host": row["host"],
+                        "started_at": _aware(row["started_at"]),
+                        "heartbeat_at": _aware(row["heartbeat_at"]),
+                    }
+            values = {"pid": pid, "host": host, "started_at": now, "heartbeat_at": now}
+            stmt = _insert(conn, daemon_lock).values(id=1, **values)
+            conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
+        return None
+
+    def daemon_heartbeat(self, pid: int) -> None:
+        with write_connection(self.engine) as conn:
+            conn.execute(
+                update(daemon_lock).where(daemon_lock.c.pid == pid).values(heartbeat_at=utcnow())
+            )
+
+    def release_daemon_lock(self, pid: int) -> None:
+        """Drop the lock if ``pid`` holds it (a no-op otherwise)."""
+        with write_connection(self.engine) as conn:
+            conn.execute(daemon_lock.delete().where(daemon_lock.c.pid == pid))
+
+    # -- runs --------------------------------------------------------------------------------
+
+    def start_run(self, source: str, pid: int) -> int:
+        with write_connection(self.engine) as conn:
+            stmt = (
+                _insert(conn, crawl_runs)
+                .values(source=source, started_at=utcnow(), outcome="running", pid=pid)
+                .returning(crawl_runs.c.id)
+            )
+            return conn.execute(stmt).scalar_one()
+
+    def finish_run(
+        self, run_id: int, outcome: str, counts: Mapping[str, Any], error: str | None
+    ) -> None:
+        if outcome not in RUN_OUTCOMES:
+            raise ValueError(f"unknown run outcome {outcome!r}; expected one of {RUN_OUTCOMES}")
+        with write_connection(self.engine) as conn:
+            conn.execute(
+                update(crawl_runs)
+                .where(crawl_runs.c.id == run_id)
+                .values(
+                    finished_at=utcnow(),
+                    outcome=outcome,
+                    counts=clean_json(dict(counts)),
+                    error=clean_optional(error),
+                )
+            )
+
+    def close_open_runs(self, source: str, pid: int, outcome: str, error: str | None) -> int:
+        """Finish the runs a (dead) crawl process left ``running`` for ``source``; returns how many."""
+        return self._close_runs(
+            outcome, error, (crawl_runs.c.source == source) & (crawl_runs.c.pid == pid)
+        )
+
+    def abort_running_runs(self, error: str) -> int:
+        """Mark every run still ``running`` as ``aborted`` (a daemon start: nobody owns them)."""
+        return self._close_runs("aborted", error)
+
+    def _close_runs(self, outcome: str, error: str | None, *where) -> int:
+        if outcome not in RUN_OUTCOMES:
+            raise ValueError(f"unknown run outcome {outcome!r}; expected one of {RUN_OUTCOMES}")
+        with write_connection(self.engine) as conn:
+            result = conn.execute(
+                update(crawl_runs)
+                .where(crawl_runs.c.outcome == "running", *where)
+                .values(finished_at=utcnow(), outcome=outcome, error=clean_optional(error))
+            )
+            return result.rowcount
+
+    def recent_runs(self, limit: int = 20, source: str | None = None) -> list[dict[str, Any]]:
+        """Latest runs first, times as aware UTC datetimes."""
+        stmt = select(crawl_runs).order_by(crawl_runs.c.id.desc()).limit(limit)
+        if source is not None:
+            stmt = stmt.where(crawl_runs.c.source == source)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        return [
+            {
+                **row,
+                "started_at": _aware(row["started_at"]),
+                "finished_at": _aware(row["finished_at"]),
+            }
+            for row in rows
+        ]
+
+
+def backoff_delay(interval: float, failures: int) -> timedelta:
+    """Exponential backoff after ``failures`` failures in a row: interval × 2^(n-1), ≤ 24 h.
+
+    Never shorter than the interval itself, so a flapping source is not polled more often.
+    """
+    factor = 2 ** min(max(failures - 1, 0), 16)
+    return timedelta(seconds=max(interval, min(interval * factor, MAX_BACKOFF.total_seconds())))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _article_values(record: ArticleRecord, now) -> dict[str, Any]:
+    for name in ("source", "url", "content_hash"):
+        if not isinstance(getattr(record, name), str) or not getattr(record, name):
+            raise ValueError(f"record has no {name}")
+    published_at, published_offset = split_offset(record.published_at)
+    updated_at, updated_offset = split_offset(record.updated_at)
+    return {
+        "source": clean_text(record.source),
+        "url": clean_text(record.url),
+        "canonical_url": clean_text(record.canonical_url or record.url),
+        "guid": clean_optional(record.guid) or None,
+        "title": clean_text(record.title or ""),
+        "text": clean_text(record.text or ""),
+        "authors": clean_json(list(record.authors)),
+        "published_at": published_at,
+        "published_offset": published_offset,
+        "updated_at": updated_at,
+        "updated_offset": updated_offset,
+        "language": clean_optional(record.language),
+        "section": clean_optional(record.section),
+        "tags": clean_json(list(record.tags)),
+        "image": clean_optional(record.image),
+        "description": clean_optional(record.description),
+        "raw_html": zlib.compress(record.raw_html, 6) if record.raw_html else None,
+        "content_hash": clean_text(record.content_hash),
+        "fetched_at": to_utc(record.fetched_at) or now,
+        "first_seen_at": now,
+        "posts": clean_json(list(record.posts)) or None,
+    }
+
+
+def _find_existing(conn: Connection, values: Mapping[str, Any]):
+    """The stored row this record collided with, by the fixed key order."""
+    a = articles.c
+    cols = (a.id, a.content_hash, a.updated_at, a.published_at)
+    keys = []
+    if values["guid"] is not None:
+        keys.append((a.source == values["source"]) & (a.guid == values["guid"]))
+    keys.append(a.canonical_url == values["canonical_url"])
+    keys.append((a.source == values["source"]) & (a.content_hash == values["content_hash"]))
+    for key in keys:
+        row = conn.execute(select(*cols).where(key)).mappings().first()
+        if row is not None:
+            return row
+    return None
+
+
+def _is_change(existing: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+    """Different text at the same key, unless the record is visibly older than what we have."""
+    if existing["content_hash"] == values["content_hash"]:
+        return False
+    old, new = existing["updated_at"], values["updated_at"]
+    return not (old is not None and new is not None and new < old)
+
+
+def _update_values(existing: Mapping[str, Any], values: Mapping[str, Any], now) -> dict[str, Any]:
+    changed = {
+        k: values[k]
+        for k in (
+            "title", "text", "authors", "language", "section", "tags", "image",
+            "description", "raw_html", "content_hash", "fetched_at", "posts",
+        )
+    }  # fmt: skip
+    if values["updated_at"] is not None:
+        changed.update(updated_at=values["updated_at"], updated_offset=values["updated_offset"])
+    else:
+        changed.update(updated_at=now, updated_offset=None)
+    if existing["published_at"] is None and values["published_at"] is not None:
+        changed.update(
+            published_at=values["published_at"], published_offset=values["published_offset"]
+        )
+    changed["last_changed_at"] = now
+    return changed
+
+
+def _record_urls(
+    conn: Connection, article_id: int, record: ArticleRecord, values: Mapping[str, Any]
+) -> None:
+    urls = [values["url"], *(clean_text(u) for u in record.alt_urls), values["canonical_url"]]
+    rows = [{"url": u, "article_id": article_id} for u in dict.fromkeys(u for u in urls if u)]
+    if rows:
+        conn.execute(_insert(conn, article_urls).values(rows).on_conflict_do_nothing())
