@@ -39,11 +39,15 @@ class SourceResult:
     warnings: list[str] = field(default_factory=list)
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    not_modified: bool = False
+    retry_after: float | None = None
+    validators: dict[str, str | None] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "ok": self.ok,
+            "not_modified": self.not_modified,
             "error": self.error,
             "warnings": self.warnings,
             "started_at": self.started_at.isoformat() if self.started_at else None,
@@ -78,7 +82,18 @@ def _result(source: Source, crawler: Crawler, started: datetime) -> SourceResult
     reason = stats.get("finish_reason")
     if error is None and reason not in (None, "finished"):
         error = f"crawl stopped: {reason}"
-    return SourceResult(source.name, error is None, counts, error, spider.warnings, started, now)
+    return SourceResult(
+        source.name,
+        error is None,
+        counts,
+        error,
+        spider.warnings,
+        started,
+        now,
+        not_modified=spider.not_modified,
+        retry_after=spider.retry_after,
+        validators=spider.validators,
+    )
 
 
 def run_crawl(
@@ -100,6 +115,7 @@ def run_crawl(
     if run_timeout:
         overrides["CLOSESPIDER_TIMEOUT"] = run_timeout
     process = CrawlerProcess(scrapy_settings(**overrides), install_root_handler=False)
+    states = {row["name"]: row for row in store.source_status()}
     started = datetime.now(UTC)
     runs: list[tuple[Source, Crawler, int]] = []
     for source in sources:
@@ -107,7 +123,9 @@ def run_crawl(
         if on_progress is not None:
             _watch(crawler, source, on_progress)
         run_id = store.start_run(source.name, os.getpid())
-        process.crawl(crawler, source=source, store=store)
+        state = states.get(source.name, {})
+        validators = {"etag": state.get("etag"), "last_modified": state.get("last_modified")}
+        process.crawl(crawler, source=source, store=store, validators=validators)
         runs.append((source, crawler, run_id))
     process.start()
     results = []
@@ -116,7 +134,16 @@ def run_crawl(
         store.finish_run(
             run_id, "ok" if result.ok else "failed", result.counts.as_dict(), result.error
         )
-        store.record_source_result(source.name, result.ok, result.error)
+        fresh = result.ok and not result.not_modified
+        store.record_source_result(
+            source.name,
+            result.ok,
+            result.error,
+            etag=(result.validators.get("etag") or "") if fresh else None,
+            last_modified=(result.validators.get("last_modified") or "") if fresh else None,
+            interval=source.interval,
+            retry_after=result.retry_after,
+        )
         results.append(result)
     store.close()
     return results

@@ -13,10 +13,10 @@ import logging
 import os
 import zlib
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Integer, func, select, union, update
+from sqlalchemy import Connection, Integer, func, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 
@@ -100,12 +100,14 @@ class Store:
         last_modified: str | None = None,
         *,
         interval: float | None = None,
+        retry_after: float | None = None,
     ) -> None:
         """Record one fetch attempt: success resets the failure streak, failure extends it.
 
         ``etag``/``last_modified`` replace the stored validators only when given. With the
         source's ``interval`` (seconds), ``next_due`` becomes now + interval and a failure sets
-        ``backoff_until`` by :func:`backoff_delay`; a success always ends any backoff.
+        ``backoff_until`` by :func:`backoff_delay`, or later when the server's ``Retry-After``
+        (``retry_after`` seconds, capped at 24 h) asks for more; a success always ends any backoff.
         """
         now = utcnow()
         state: dict[str, Any] = {"last_attempt": now}
@@ -133,14 +135,19 @@ class Store:
                 **insert_values,
             )
             conn.execute(stmt.on_conflict_do_update(index_elements=["name"], set_=state))
-            if not ok and interval is not None:
+            if not ok and (interval is not None or retry_after):
                 failures = conn.execute(
                     select(sources.c.consecutive_failures).where(sources.c.name == source)
                 ).scalar_one()
+                delay = backoff_delay(interval, failures) if interval is not None else timedelta()
+                if retry_after:
+                    delay = max(
+                        delay, timedelta(seconds=min(retry_after, MAX_BACKOFF.total_seconds()))
+                    )
                 conn.execute(
                     update(sources)
                     .where(sources.c.name == source)
-                    .values(backoff_until=now + backoff_delay(interval, failures))
+                    .values(backoff_until=now + delay)
                 )
 
     def set_schedule(self, source: str, next_due, backoff_until=None) -> None:
@@ -193,19 +200,33 @@ class Store:
 
     def known_urls(self, urls: Iterable[str]) -> set[str]:
         """The subset of ``urls`` already stored (as fetched, canonical or alternate URL)."""
+        return set(self.seen_urls(urls))
+
+    def seen_urls(self, urls: Iterable[str]) -> dict[str, datetime]:
+        """For each of ``urls`` already stored, when its article was last fetched (aware UTC).
+
+        Spiders ask this once per batch of links: a link is fetched again only when its feed or
+        sitemap entry says it changed after that time.
+        """
         wanted = list(dict.fromkeys(u for u in urls if u))
-        found: set[str] = set()
+        found: dict[str, datetime] = {}
         if not wanted:
             return found
+        a = articles.c
         with self.engine.connect() as conn:
             for i in range(0, len(wanted), _URL_CHUNK):
                 chunk = wanted[i : i + _URL_CHUNK]
-                stmt = union(
-                    select(article_urls.c.url).where(article_urls.c.url.in_(chunk)),
-                    select(articles.c.url).where(articles.c.url.in_(chunk)),
-                    select(articles.c.canonical_url).where(articles.c.canonical_url.in_(chunk)),
+                stmt = union_all(
+                    select(article_urls.c.url, a.fetched_at)
+                    .join(articles, a.id == article_urls.c.article_id)
+                    .where(article_urls.c.url.in_(chunk)),
+                    select(a.url, a.fetched_at).where(a.url.in_(chunk)),
+                    select(a.canonical_url, a.fetched_at).where(a.canonical_url.in_(chunk)),
                 )
-                found.update(conn.execute(stmt).scalars())
+                for url, fetched in conn.execute(stmt):
+                    when = _aware(fetched)
+                    if url not in found or when > found[url]:
+                        found[url] = when
         return found
 
     def store(self, records: list[ArticleRecord]) -> list[StoreResult]:
@@ -252,6 +273,11 @@ class Store:
             if existing is None:
                 raise IntegrityError("conflict without a matching row", None, Exception("race"))
             result = StoreResult("duplicate", existing["id"])
+            conn.execute(
+                update(articles)
+                .where(articles.c.id == existing["id"])
+                .values(fetched_at=values["fetched_at"])
+            )
             if _is_change(existing, values):
                 try:
                     with conn.begin_nested():

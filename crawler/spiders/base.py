@@ -55,6 +55,12 @@ def parse_retry_after(value: bytes | str | None, now: datetime | None = None) ->
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+def entry_changed_since(entry: FeedEntry, fetched: datetime) -> bool:
+    """Whether a feed/sitemap entry claims a change after we last fetched its page."""
+    stamps = [t for t in (entry.updated, entry.published) if t is not None]
+    return bool(stamps) and max(stamps) > fetched
+
+
 class SourceSpider(scrapy.Spider):
     """Base for one crawl of one configured source."""
 
@@ -122,10 +128,11 @@ class SourceSpider(scrapy.Spider):
         self.fail(describe_failure(failure))
 
     def follow_articles(self, entries: Iterable[FeedEntry]) -> Iterator[scrapy.Request]:
-        """Request each entry's article page unless it is already stored.
+        """Request each entry's article page unless it is stored and has not changed since.
 
         Storage is asked once for the whole batch, by both the link as given and its canonical
-        form, so a re-crawl of an unchanged feed fetches nothing.
+        form, so a re-crawl of an unchanged feed fetches nothing; an entry whose date is newer
+        than our last fetch of its page is fetched again, so edits reach the corpus.
         """
         pending: list[tuple[FeedEntry, str, str]] = []
         for entry in entries:
@@ -136,9 +143,10 @@ class SourceSpider(scrapy.Spider):
             pending.append((entry, entry.link, canonicalize_url(entry.link)))
         if not pending:
             return
-        known = self.store.known_urls({u for _, link, canon in pending for u in (link, canon)})
+        seen = self.store.seen_urls({u for _, link, canon in pending for u in (link, canon)})
         for entry, link, canon in pending:
-            if link in known or canon in known:
+            fetched = max((t for t in (seen.get(link), seen.get(canon)) if t), default=None)
+            if fetched is not None and not entry_changed_since(entry, fetched):
                 self.counts.duplicates += 1
                 continue
             yield scrapy.Request(

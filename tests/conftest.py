@@ -1,0 +1,27 @@
+"""Suite-wide fixtures: one fixture HTTP server per session, reset before each test that uses it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support import FixtureServer
+
+os.environ["NEWSWATCH_ALLOW_PRIVATE"] = "1"
+
+
+@pytest.fixture(scope="session")
+def fixture_server() -> Iterator[FixtureServer]:
+    with FixtureServer() as server:
+        yield server
+
+
+@pytest.fixture()
+def site(fixture_server: FixtureServer) -> Iterator[FixtureServer]:
+    """The shared server with no overrides and an empty request log."""
+    fixture_server.reset_overrides()
+    fixture_server.clear_log()
+    yield fixture_server
+    fixture_server.reset_overrides()
