@@ -94,35 +94,46 @@ def process_page(page: RawPage, source: Source, now: datetime | None = None) -> 
 
 
 class StorePipeline:
-    """Extracts each page and writes records in batches through ``spider.store``."""
+    """Extracts each page and writes records in batches through the spider's store."""
 
-    def open_spider(self, spider) -> None:
+    def __init__(self, crawler) -> None:
+        self.crawler = crawler
         self.batch: list[ArticleRecord] = []
 
-    def process_item(self, item, spider):
+    @classmethod
+    def from_crawler(cls, crawler) -> StorePipeline:
+        return cls(crawler)
+
+    @property
+    def spider(self):
+        return self.crawler.spider
+
+    def process_item(self, item):
         if not isinstance(item, RawPage):
             return item
+        spider = self.spider
         try:
             record = process_page(item, spider.source)
         except NotAnArticle as exc:
             spider.counts.errors += 1
             log.warning("source %s: %s: %s", spider.source.name, item.final_url, exc)
-            return item
+            return None
         except Exception:
             spider.counts.errors += 1
             log.exception("source %s: extraction failed for %s", spider.source.name, item.final_url)
-            return item
+            return None
         self.batch.append(record)
         if len(self.batch) >= BATCH_SIZE:
-            self.flush(spider)
-        return item
+            self.flush()
+        return None
 
-    def close_spider(self, spider) -> None:
-        self.flush(spider)
+    def close_spider(self) -> None:
+        self.flush()
 
-    def flush(self, spider) -> None:
+    def flush(self) -> None:
         if not self.batch:
             return
+        spider = self.spider
         batch, self.batch = self.batch, []
         try:
             results = spider.store.store(batch)
@@ -136,5 +147,7 @@ class StorePipeline:
                 spider.counts.new += 1
             elif result.outcome == "updated":
                 spider.counts.updated += 1
+            elif result.outcome == "error":
+                spider.counts.errors += 1
             else:
                 spider.counts.duplicates += 1

@@ -114,7 +114,8 @@ def run_crawl(
     overrides = dict(settings or {})
     if run_timeout:
         overrides["CLOSESPIDER_TIMEOUT"] = run_timeout
-    process = CrawlerProcess(scrapy_settings(**overrides), install_root_handler=False)
+    overrides.setdefault("LOG_INSTALL_ROOT_HANDLER", False)
+    process = CrawlerProcess(scrapy_settings(**overrides))
     states = {row["name"]: row for row in store.source_status()}
     started = datetime.now(UTC)
     runs: list[tuple[Source, Crawler, int]] = []

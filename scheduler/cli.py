@@ -99,21 +99,28 @@ def friendly_errors() -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
+class _LibraryNoise(logging.Filter):
+    """Scrapy resets its loggers to DEBUG when a crawl starts; below WARNING they are noise here."""
+
+    PREFIXES = ("scrapy", "twisted", "py.warnings", "filelock", "alembic", "trafilatura",
+                "htmldate", "courlan", "charset_normalizer")  # fmt: skip
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not record.name.startswith(self.PREFIXES)
+
+
 def setup_logging(level: str | None) -> None:
     try:
         name = settings.log_level(level).upper()
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     numeric = logging.getLevelName(name)
-    logging.basicConfig(
-        level=numeric,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        force=True,
-    )
-    quiet = max(numeric, logging.WARNING) if numeric > logging.DEBUG else numeric
-    for noisy in ("scrapy", "twisted", "filelock", "alembic", "trafilatura", "htmldate", "courlan"):
-        logging.getLogger(noisy).setLevel(quiet)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setLevel(numeric)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if numeric > logging.DEBUG:
+        handler.addFilter(_LibraryNoise())
+    logging.basicConfig(level=numeric, handlers=[handler], force=True)
 
 
 def parse_when(value: str | None, flag: str) -> datetime | None:
