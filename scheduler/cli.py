@@ -19,11 +19,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from storage.search import QueryError, export, search, write_records
 
 from crawler import settings
 from crawler.config import ConfigError, Source, format_duration, load_config, parse_duration
 from storage.db import StorageError
+from storage.search import QueryError, export, search, write_records
 from storage.store import Store
 
 app = typer.Typer(
