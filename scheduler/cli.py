@@ -22,6 +22,7 @@ from rich.text import Text
 
 from crawler import settings
 from crawler.config import ConfigError, Source, format_duration, load_config, parse_duration
+from scheduler import logs
 from storage.db import StorageError
 from storage.search import QueryError, export, search, write_records
 from storage.store import Store
@@ -99,28 +100,17 @@ def friendly_errors() -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
-class _LibraryNoise(logging.Filter):
-    """Scrapy resets its loggers to DEBUG when a crawl starts; below WARNING they are noise here."""
-
-    PREFIXES = ("scrapy", "twisted", "py.warnings", "filelock", "alembic", "trafilatura",
-                "htmldate", "courlan", "charset_normalizer")  # fmt: skip
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.WARNING or not record.name.startswith(self.PREFIXES)
-
-
-def setup_logging(level: str | None) -> None:
+def setup_logging(level: str | None, fmt: str = "text", log_file: Path | None = None) -> None:
     try:
         name = settings.log_level(level).upper()
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    numeric = logging.getLevelName(name)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setLevel(numeric)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    if numeric > logging.DEBUG:
-        handler.addFilter(_LibraryNoise())
-    logging.basicConfig(level=numeric, handlers=[handler], force=True)
+    if fmt not in ("text", "json"):
+        raise UsageError(f"--log-format must be text or json, not {fmt!r}")
+    try:
+        logs.configure(logging.getLevelName(name), fmt, log_file)
+    except OSError as exc:
+        raise UsageError(f"cannot open log file {log_file}: {exc.strerror or exc}") from None
 
 
 def parse_when(value: str | None, flag: str) -> datetime | None:
@@ -181,13 +171,16 @@ def crawl(
         float | None,
         typer.Option("--run-timeout", min=1, help="Stop the crawl after this many seconds."),
     ] = None,
+    log_format: Annotated[
+        str, typer.Option("--log-format", help="text, or json (one object per line).")
+    ] = "text",
 ) -> None:
     """Crawl now: every enabled source, or the named ones, and print a summary per source."""
     from crawler.runner import run_crawl
 
     with friendly_errors():
         check_format(fmt, ("text", "json"))
-        setup_logging(log_level)
+        setup_logging(log_level, log_format)
         cfg = load_config(config)
         sources = cfg.select(source_names or [])
         if not sources:
@@ -417,44 +410,72 @@ def status_cmd(
     db: DbOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
 ) -> None:
-    """Per source: last success, articles in the last 24 h and 7 days, failures, last error."""
+    """Whether a daemon runs on this database; per source: last success, articles in the last
+    24 h and 7 days, failures in a row, backoff, next due, last error."""
+    import socket
+
+    from scheduler.daemon import FAILING_AFTER, LOCK_STALE_AFTER
+
     with friendly_errors():
         check_format(fmt, ("table", "json"))
         cfg = load_config(config)
         store = Store(_db(db))
         try:
             rows = {r["name"]: r for r in store.source_status()}
+            daemon = store.daemon_info(LOCK_STALE_AFTER, socket.gethostname())
         finally:
             store.close()
+    configured = {s.name for s in cfg.sources}
     for s in cfg.sources:
-        rows.setdefault(
-            s.name, {"name": s.name, "title": s.title, "kind": s.kind, "enabled": s.enabled}
-        )
+        rows.setdefault(s.name, {"name": s.name, "title": s.title, "kind": s.kind})
+    for name, r in rows.items():
+        r["configured"] = name in configured
+        r["enabled"] = next((s.enabled for s in cfg.sources if s.name == name), False)
+        r["failing"] = (r.get("consecutive_failures") or 0) >= FAILING_AFTER
     records = [rows[k] for k in sorted(rows)]
     if fmt == "json":
-        print(json.dumps(records, ensure_ascii=False, indent=2, default=_json_default))
+        print(
+            json.dumps(
+                {"daemon": daemon, "sources": records},
+                ensure_ascii=False,
+                indent=2,
+                default=_json_default,
+            )
+        )
         return
+    if daemon and daemon["alive"]:
+        stdout.print(
+            f"daemon: running (pid {daemon['pid']} on {daemon['host']}, "
+            f"last heartbeat {_fmt_time(daemon['heartbeat_at'])})"
+        )
+    else:
+        stdout.print("daemon: not running")
     table = Table()
     for col in (
         "source",
-        "enabled",
+        "on",
         "last success",
         "24h",
         "7d",
         "total",
-        "failures",
+        "fails",
+        "next due",
         "last error",
     ):
         table.add_column(col, overflow="fold")
     for r in records:
+        fails = str(r.get("consecutive_failures") or 0)
         table.add_row(
             Text(r["name"]),
-            "yes" if r.get("enabled", True) else "no",
+            "yes" if r["enabled"] else "no",
             _fmt_time(r.get("last_success")),
             str(r.get("articles_24h", 0)),
             str(r.get("articles_7d", 0)),
             str(r.get("articles_total", 0)),
-            str(r.get("consecutive_failures", 0)),
+            Text(fails + (" FAILING" if r["failing"] else ""), style="red" if r["failing"] else ""),
+            _fmt_time(
+                max((t for t in (r.get("next_due"), r.get("backoff_until")) if t), default=None)
+            ),
             Text(r.get("last_error") or ""),
         )
     stdout.print(table)
@@ -480,7 +501,7 @@ def daemon_cmd(
     db: DbOpt = None,
     log_level: LogOpt = None,
     run_timeout: Annotated[
-        float, typer.Option("--run-timeout", min=10, help="Hard time limit of one crawl run (s).")
+        float, typer.Option("--run-timeout", min=1, help="Time limit of one crawl run (s).")
     ] = 15 * 60,
     grace: Annotated[
         float,
@@ -489,6 +510,15 @@ def daemon_cmd(
     max_children: Annotated[
         int, typer.Option("--max-children", min=1, max=16, help="Crawl processes at once.")
     ] = 2,
+    log_format: Annotated[
+        str, typer.Option("--log-format", help="text, or json (one object per line).")
+    ] = "text",
+    log_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--log-file", help="Also log to this file (rotated at 10 MB, 5 kept).", dir_okay=False
+        ),
+    ] = None,
 ) -> None:
     """Run in the foreground and crawl every enabled source on its interval, until SIGTERM.
 
@@ -497,7 +527,7 @@ def daemon_cmd(
     from scheduler.daemon import Daemon, DaemonAlreadyRunning, DaemonOptions
 
     with friendly_errors():
-        setup_logging(log_level)
+        setup_logging(log_level, log_format, log_file)
         cfg = load_config(config)
         opts = DaemonOptions(
             config_path=cfg.path,
@@ -506,6 +536,7 @@ def daemon_cmd(
             grace=grace,
             max_children=max_children,
             log_level=settings.log_level(log_level),
+            log_format=log_format,
         )
         try:
             code = Daemon(opts).run()

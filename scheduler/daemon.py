@@ -37,6 +37,7 @@ DEFAULT_GRACE = 30.0
 DEFAULT_MAX_CHILDREN = 2
 HEARTBEAT_EVERY = 5.0
 LOCK_STALE_AFTER = 30.0
+FAILING_AFTER = 5
 KILL_AFTER = 5.0
 MAX_JITTER = 60.0
 STARTUP_SPREAD = 30.0
@@ -63,6 +64,7 @@ class DaemonOptions:
     max_children: int = DEFAULT_MAX_CHILDREN
     tick: float = 0.25
     log_level: str = "INFO"
+    log_format: str = "text"
     extra_env: dict[str, str] = field(default_factory=dict)
 
 
@@ -92,6 +94,24 @@ def first_run_time(
     candidates = [t for t in (due, backoff) if t is not None]
     target = max(candidates) if candidates else now
     return max(target, now + spread)
+
+
+def hard_limit(run_timeout: float) -> float:
+    """When the daemon kills a run: the child stops itself at ``run_timeout`` (Scrapy's
+    CLOSESPIDER_TIMEOUT); the margin covers interpreter start-up and a slow close."""
+    return run_timeout + min(30.0, max(5.0, run_timeout / 2))
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: be sent SIGTERM if the daemon dies (even by kill -9), so no
+    orphan crawl keeps writing after its daemon is gone. Linux only; elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 class Daemon:
@@ -248,11 +268,11 @@ class Daemon:
             stdin=subprocess.DEVNULL,
             env=env,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
             text=True,
         )
         now = time.monotonic()
-        # The child stops itself (CLOSESPIDER_TIMEOUT) before this; the margin covers start-up.
-        self.children.append(Child(proc, names, now, now + self.opts.run_timeout + 30))
+        self.children.append(Child(proc, names, now, now + hard_limit(self.opts.run_timeout)))
         log.info("run started: %s (pid %d)", ", ".join(names), proc.pid)
 
     def _reap(self) -> None:
@@ -351,7 +371,7 @@ class Daemon:
         self.scheduler.shutdown(wait=False)
         deadline = time.monotonic() + self.opts.grace
         for child in self.children:
-            self._signal(child, signal.SIGINT)
+            self._signal(child, signal.SIGTERM)
         while self.children and time.monotonic() < deadline:
             self._reap()
             time.sleep(0.1)

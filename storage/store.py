@@ -311,16 +311,8 @@ class Store:
         now = utcnow()
         with write_connection(self.engine) as conn:
             row = conn.execute(select(daemon_lock).where(daemon_lock.c.id == 1)).mappings().first()
-            if row is not None and row["pid"] != pid:
-                fresh = row["heartbeat_at"] >= now - timedelta(seconds=stale_after)
-                dead = row["host"] == host and not _pid_alive(row["pid"])
-                if fresh and not dead:
-                    return {
-                        "pid": row["pid"],
-                        "host": row["host"],
-                        "started_at": _aware(row["started_at"]),
-                        "heartbeat_at": _aware(row["heartbeat_at"]),
-                    }
+            if row is not None and row["pid"] != pid and _holder_alive(row, now, stale_after, host):
+                return _holder(row)
             values = {"pid": pid, "host": host, "started_at": now, "heartbeat_at": now}
             stmt = _insert(conn, daemon_lock).values(id=1, **values)
             conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
@@ -331,6 +323,14 @@ class Store:
             conn.execute(
                 update(daemon_lock).where(daemon_lock.c.pid == pid).values(heartbeat_at=utcnow())
             )
+
+    def daemon_info(self, stale_after: float, host: str) -> dict[str, Any] | None:
+        """The daemon registered on this database, with ``alive`` by the same rule the lock uses."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(daemon_lock).where(daemon_lock.c.id == 1)).mappings().first()
+        if row is None:
+            return None
+        return {**_holder(row), "alive": _holder_alive(row, utcnow(), stale_after, host)}
 
     def release_daemon_lock(self, pid: int) -> None:
         """Drop the lock if ``pid`` holds it (a no-op otherwise)."""
@@ -410,6 +410,21 @@ def backoff_delay(interval: float, failures: int) -> timedelta:
     """
     factor = 2 ** min(max(failures - 1, 0), 16)
     return timedelta(seconds=max(interval, min(interval * factor, MAX_BACKOFF.total_seconds())))
+
+
+def _holder(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "pid": row["pid"],
+        "host": row["host"],
+        "started_at": _aware(row["started_at"]),
+        "heartbeat_at": _aware(row["heartbeat_at"]),
+    }
+
+
+def _holder_alive(row: Mapping[str, Any], now, stale_after: float, host: str) -> bool:
+    """A daemon is alive while its heartbeat is fresh and, on this host, its process exists."""
+    fresh = row["heartbeat_at"] >= now - timedelta(seconds=stale_after)
+    return fresh and not (row["host"] == host and not _pid_alive(row["pid"]))
 
 
 def _pid_alive(pid: int) -> bool:

@@ -229,7 +229,9 @@ def test_failing_source_exit_1_but_others_stored(site, tmp_path):
     assert by_source["tribuna"]["new"] > 0
     status = run_cli("status", "--config", str(cfg), "--db", str(db), "--format", "json")
     assert status.returncode == 0, status.stderr
-    rows = {r["name"]: r for r in json.loads(status.stdout)}
+    report = json.loads(status.stdout)
+    assert report["daemon"] is None
+    rows = {r["name"]: r for r in report["sources"]}
     assert rows["borderreport"]["consecutive_failures"] == 1
     assert "404" in rows["borderreport"]["last_error"]
     assert rows["tribuna"]["articles_total"] > 0

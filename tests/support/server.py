@@ -39,6 +39,7 @@ class _Override:
     body: bytes | None
     status: int
     headers: dict[str, str]
+    delay: float = 0.0
     mtime: float = field(default_factory=time.time)
 
 
@@ -47,6 +48,7 @@ class _Reply:
     status: int
     body: bytes
     headers: dict[str, str]
+    delay: float = 0.0
 
 
 def content_type_for(path: str, body: bytes) -> str:
@@ -159,16 +161,18 @@ class FixtureServer:
         *,
         status: int = 200,
         headers: dict[str, str] | None = None,
+        delay: float = 0.0,
     ) -> None:
         """Serve ``body`` at ``path`` instead of the file (``str`` bodies get ``{{BASE}}`` filled in).
 
         ``path`` is matched with its query string first, then without. With ``body=None`` a 2xx
         serves the file's own content (handy for changing only headers) and other statuses an
         empty body (e.g. ``status=503`` or a redirect with ``headers={"Location": ...}``).
+        ``delay`` holds the response back that many seconds (at most 120), like a server that hangs.
         """
         data = self._substitute(body.encode("utf-8")) if isinstance(body, str) else body
         with self._lock:
-            self._overrides[path] = _Override(data, status, dict(headers or {}))
+            self._overrides[path] = _Override(data, status, dict(headers or {}), min(delay, 120.0))
 
     def reset_overrides(self) -> None:
         with self._lock:
@@ -209,7 +213,7 @@ class FixtureServer:
                 "Last-Modified": formatdate(int(ov.mtime), usegmt=True),
                 **ov.headers,
             }
-            return _Reply(ov.status, body, headers)
+            return _Reply(ov.status, body, headers, ov.delay)
         if file is None:
             return _Reply(404, b"Not Found\n", {"Content-Type": "text/plain; charset=utf-8"})
         if not path.endswith("/") and (self.root / unquote(path).lstrip("/")).is_dir():
@@ -266,6 +270,8 @@ def _make_handler(owner: FixtureServer) -> type[BaseHTTPRequestHandler]:
         def _serve(self, method: str) -> None:
             headers = dict(self.headers.items())
             reply = owner._answer(method, self.path, headers)
+            if reply.delay:
+                time.sleep(reply.delay)
             self.send_response(reply.status)
             for name, value in reply.headers.items():
                 self.send_header(name, value)
