@@ -27,6 +27,8 @@ CONFIG_FILENAME = "sources.toml"
 
 KIND_INTERVALS: dict[str, str] = {
     "feed": "10m",
+    "sitemap": "30m",
+    "listing": "30m",
 }
 KINDS: tuple[str, ...] = tuple(KIND_INTERVALS)
 
@@ -34,6 +36,14 @@ NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LANGUAGE_RE = re.compile(r"^[a-z]{2}$")
 TOP_LEVEL_KEYS = ("defaults", "sources")
 NOT_IN_DEFAULTS = frozenset({"name", "url"})
+KIND_ONLY_KEYS: dict[str, str] = {
+    "link_selector": "listing",
+    "next_selector": "listing",
+    "max_pages": "listing",
+}
+"""Keys that mean something for one kind only: on another kind they are an error, not ignored."""
+DEFAULT_MAX_PAGES = 3
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 _DURATION_HELP = "use a number with s, m, h or d, e.g. 90s, 10m, 2h, 3d"
 _UNIT_SECONDS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
@@ -218,6 +228,63 @@ def _same(value: Any) -> Any:
     return value
 
 
+def _string_list(value: list[Any], what: str) -> tuple[str, ...]:
+    items: list[str] = []
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            raise ValueError(f"item {index} must be a non-empty string {what}, got {item!r}")
+        items.append(item.strip())
+    return tuple(items)
+
+
+def _regexes(value: list[Any]) -> tuple[str, ...]:
+    """URL patterns, compiled once here so a typo fails at load time, not mid-crawl."""
+    patterns = _string_list(value, "(a regular expression)")
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"bad regular expression {pattern!r}: {exc}") from None
+    return patterns
+
+
+def _selector(value: str) -> str:
+    from crawler.listing import compile_selector
+
+    text = value.strip()
+    compile_selector(text)
+    return text
+
+
+def _selectors(value: list[Any]) -> tuple[str, ...]:
+    selectors = _string_list(value, "(a CSS or XPath selector)")
+    for selector in selectors:
+        _selector(selector)
+    return selectors
+
+
+def _positive_int(value: int) -> int:
+    if value < 1:
+        raise ValueError(f"bad value {value!r}: must be an integer >= 1")
+    return value
+
+
+def _headers(value: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """Extra HTTP headers as sorted pairs: immutable, and stable for the fingerprint."""
+    pairs: dict[str, str] = {}
+    for name, header_value in value.items():
+        if not _HEADER_NAME_RE.match(name):
+            raise ValueError(f"bad header name {name!r}")
+        if not isinstance(header_value, str):
+            raise ValueError(
+                f"header {name!r} must be a string, got {_toml_type(header_value)} {header_value!r}"
+            )
+        if any(ch in header_value for ch in "\r\n\0"):
+            raise ValueError(f"header {name!r} must not contain line breaks")
+        pairs[name] = header_value.strip()
+    return tuple(sorted(pairs.items(), key=lambda kv: kv[0].lower()))
+
+
 # ---------------------------------------------------------------------------- the key table
 
 
@@ -250,9 +317,28 @@ FIELDS: dict[str, Field] = {
     "delay": Field((int, float), _delay, default=1.0),
     "concurrency": Field((int,), _concurrency, default=4),
     "verified": Field((bool,), default=True),
+    "allow": Field((list,), _regexes, default=()),
+    "deny": Field((list,), _regexes, default=()),
+    "max_age": Field((str, int, float), _duration, default=None),
+    "max_items": Field((int,), _positive_int, default=None),
+    "headers": Field((dict,), _headers, default=()),
+    "link_selector": Field((str,), _selector, default=None),
+    "next_selector": Field((str,), _selector, default=None),
+    "max_pages": Field((int,), _positive_int, default=DEFAULT_MAX_PAGES),
+    "body_selector": Field((str,), _selector, default=None),
+    "title_selector": Field((str,), _selector, default=None),
+    "date_selector": Field((str,), _selector, default=None),
+    "remove_selectors": Field((list,), _selectors, default=()),
 }
 
-_TYPE_WORDS = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+_TYPE_WORDS = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    list: "an array",
+    dict: "a table",
+}
 
 
 def _describe_types(types: tuple[type, ...]) -> str:
@@ -305,6 +391,18 @@ class Source:
     delay: float = 1.0
     concurrency: int = 4
     verified: bool = True
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    max_age: float | None = None
+    max_items: int | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    link_selector: str | None = None
+    next_selector: str | None = None
+    max_pages: int = DEFAULT_MAX_PAGES
+    body_selector: str | None = None
+    title_selector: str | None = None
+    date_selector: str | None = None
+    remove_selectors: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.title:
@@ -319,6 +417,17 @@ class Source:
     def host(self) -> str:
         """Lowercased host of ``url``: Scrapy's download-slot key, so per-host politeness."""
         return (urlsplit(self.url).hostname or "").lower()
+
+    @property
+    def header_dict(self) -> dict[str, str]:
+        """The extra request headers as a dict, for Scrapy settings and urllib."""
+        return dict(self.headers)
+
+    @property
+    def has_extract_rules(self) -> bool:
+        return bool(
+            self.body_selector or self.title_selector or self.date_selector or self.remove_selectors
+        )
 
     def fingerprint(self) -> str:
         """sha1 of every config field, so storage can notice that a source's definition changed."""
@@ -482,6 +591,18 @@ def build_source(
         if key not in FIELDS:
             raise _unknown_key(key, FIELDS, path=path, source=label, line=line)
         values[key] = _convert(key, value, path=path, source=label, line=line)
+    kind = values.get("kind", FIELDS["kind"].default)
+    for key, only in KIND_ONLY_KEYS.items():
+        if key in raw and kind != only:
+            raise ConfigError(
+                f"only applies to kind = {only!r} sources, this one is kind = {kind!r}",
+                path=path,
+                source=label,
+                key=key,
+                line=line,
+            )
+        if key not in raw and kind != only:
+            values.pop(key, None)
 
     for key, spec in FIELDS.items():
         if key in values:

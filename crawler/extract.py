@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin
 
@@ -25,6 +26,7 @@ from trafilatura.xml import xmltotxt
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bom
 
 from crawler.dates import parse_date
+from crawler.listing import Matcher, compile_selector
 from crawler.textrepair import repair_text
 from crawler.types import Extracted, FeedEntry
 
@@ -104,6 +106,35 @@ _MODIFIED_XPATHS = [
     )
 ]
 _EMBEDS = etree.XPath(EMBED_XPATH)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractRules:
+    """Per-site extraction overrides from the sources file (CSS, or XPath starting with ``/``).
+
+    Data, not code: a site whose template defeats generic extraction gets selectors in its
+    ``[[sources]]`` entry. Whatever the rules do not find falls back to generic extraction.
+    """
+
+    body_selector: str | None = None
+    title_selector: str | None = None
+    date_selector: str | None = None
+    remove_selectors: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.body_selector or self.title_selector or self.date_selector or self.remove_selectors
+        )
+
+
+_BLOCK_TAGS = frozenset(
+    {
+        "p", "div", "section", "article", "main", "header", "footer", "aside", "blockquote",
+        "pre", "ul", "ol", "li", "dl", "dt", "dd", "table", "thead", "tbody", "tr", "td", "th",
+        "h1", "h2", "h3", "h4", "h5", "h6", "figure", "figcaption", "address", "hr",
+    }
+)  # fmt: skip
+_SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "button", "form"})
 
 
 @dataclass(slots=True)
@@ -580,6 +611,93 @@ def _trafilatura_metadata(tree: HtmlElement, url: str) -> Any:
 
 
 # ---------------------------------------------------------------------------
+# per-site rules
+
+
+@lru_cache(maxsize=256)
+def _matcher(selector: str) -> Matcher:
+    return compile_selector(selector)
+
+
+def _select(tree: HtmlElement, selector: str | None) -> list[Any]:
+    return _matcher(selector)(tree) if selector else []
+
+
+def apply_removals(tree: HtmlElement, selectors: Iterable[str]) -> int:
+    """Drop every element matched by ``selectors`` (share bars, related-story boxes, ads)."""
+    removed = 0
+    for selector in selectors:
+        for element in _select(tree, selector):
+            if isinstance(element, etree._Element) and element.getparent() is not None:
+                element.drop_tree()
+                removed += 1
+    return removed
+
+
+def _inline_text(element: Any) -> str:
+    if not isinstance(element.tag, str) or element.tag in _SKIP_TAGS:
+        return ""
+    return "".join(element.itertext()) if element.tag != "br" else "\n"
+
+
+def element_paragraphs(element: Any) -> list[str]:
+    """Paragraphs of one element: each block-level child is a paragraph, runs of inline content
+    between blocks are one, and ``<br>`` breaks a run."""
+    if isinstance(element, str):
+        text = _clean(element)
+        return [text] if text else []
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        for piece in "".join(run).split("\n"):
+            text = _clean(piece)
+            if text:
+                out.append(text)
+        run.clear()
+
+    if element.text:
+        run.append(element.text)
+    for child in element:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag in _BLOCK_TAGS:
+            flush()
+            out.extend(element_paragraphs(child))
+        elif tag == "br":
+            run.append("\n")
+        elif tag and tag not in _SKIP_TAGS:
+            run.append(_inline_text(child))
+        if child.tail:
+            run.append(child.tail)
+    flush()
+    return out
+
+
+def _rule_text(tree: HtmlElement, selector: str | None) -> str | None:
+    for match in _select(tree, selector):
+        text = _text_of(match)
+        if text:
+            return text
+    return None
+
+
+def _rule_body(tree: HtmlElement, selector: str | None) -> str:
+    paragraphs = [p for match in _select(tree, selector) for p in element_paragraphs(match)]
+    return "\n\n".join(paragraphs)
+
+
+def _rule_date(
+    tree: HtmlElement, selector: str | None, tz: tzinfo | None, dayfirst: bool
+) -> datetime | None:
+    for match in _select(tree, selector):
+        value = _text_of(match)
+        parsed = parse_date(value, tz, dayfirst=dayfirst) if value else None
+        if parsed is not None:
+            return parsed
+    return None
+
+
+# ---------------------------------------------------------------------------
 # public entry point
 
 
@@ -619,17 +737,23 @@ def extract(
     tz: tzinfo | None = None,
     hints: FeedEntry | None = None,
     language: str | None = None,
+    rules: ExtractRules | None = None,
 ) -> Extracted:
     """Extract title, body text and metadata from one article page.
 
     Naive timestamps are read in ``tz`` (the source's zone, UTC if None). ``hints`` from the feed
-    fill only what the page itself does not provide. Title, text and the other free-text fields
-    are passed through :func:`repair_text` here, once.
+    fill only what the page itself does not provide. ``rules`` (per-site selectors) are applied
+    first: their removals change the tree every later step sees, and what their selectors find
+    wins over generic extraction. Title, text and the other free-text fields are passed through
+    :func:`repair_text` here, once.
     """
     tree = parse_html(decode_html(html)) if html else None
     if tree is None:
         return _from_hints_only(url, tz, hints, language)
 
+    rules = rules or ExtractRules()
+    apply_removals(tree, rules.remove_selectors)
+    rule_title = _rule_text(tree, rules.title_selector)
     meta = _collect(tree)
     remove_embeds(tree)
     ld, ids = meta.jsonld, meta.jsonld_ids
@@ -653,7 +777,7 @@ def extract(
         )
         if n
     ]
-    title = _title(meta, site_names)
+    title = rule_title or _title(meta, site_names)
 
     authors = _first(
         _authors_from(_jsonld_names(ld.get("author") or ld.get("creator"), ids)),
@@ -698,6 +822,7 @@ def extract(
         tz,
         dayfirst,
     ) or _visible_date(tree, _PUBLISHED_XPATHS, tz, dayfirst)
+    published = _rule_date(tree, rules.date_selector, tz, dayfirst) or published
     updated = _date(
         [
             ld.get("dateModified"),
@@ -760,7 +885,7 @@ def extract(
         _m(meta, "og:description", "twitter:description", "description", "dc.description"),
     )
 
-    text = _body_text(tree, url, hints)
+    text = _rule_body(tree, rules.body_selector) or _body_text(tree, url, hints)
 
     if not title or not published or not authors:
         fallback = _trafilatura_metadata(tree, url)

@@ -11,7 +11,9 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from crawler.config import Source
-from crawler.extract import extract
+from crawler.credits import credited_source
+from crawler.extract import ExtractRules, extract
+from crawler.fingerprint import fingerprint
 from crawler.hashing import content_hash
 from crawler.types import Extracted, RawPage
 from crawler.urls import canonicalize_url
@@ -79,6 +81,8 @@ def build_record(page: RawPage, source: Source, ex: Extracted, now: datetime) ->
         description=ex.description,
         raw_html=page.body,
         alt_urls=sorted(alt),
+        minhash=fingerprint(text),
+        credited_source=credited_source(text),
     )
 
 
@@ -87,8 +91,20 @@ def process_page(page: RawPage, source: Source, now: datetime | None = None) -> 
     ctype = page.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in HTML_TYPES:
         raise NotAnArticle(f"not an HTML page ({ctype})")
+    rules = ExtractRules(
+        body_selector=source.body_selector,
+        title_selector=source.title_selector,
+        date_selector=source.date_selector,
+        remove_selectors=source.remove_selectors,
+    )
+    language = (page.hints.language if page.hints else None) or source.language
     ex = extract(
-        page.body, page.final_url, tz=source.tzinfo, hints=page.hints, language=source.language
+        page.body,
+        page.final_url,
+        tz=source.tzinfo,
+        hints=page.hints,
+        language=language,
+        rules=rules,
     )
     return build_record(page, source, ex, now or datetime.now(UTC))
 

@@ -18,7 +18,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 
 from crawler.config import Source
-from crawler.settings import scrapy_settings
+from crawler.settings import near_dup_threshold, scrapy_settings
 from crawler.spiders import spider_for
 from storage.store import Store
 from storage.types import RunCounts
@@ -57,13 +57,28 @@ class SourceResult:
 
 
 def _spider_class(source: Source) -> type:
-    """A per-source subclass whose ``custom_settings`` carry that source's politeness."""
+    """A per-source subclass whose ``custom_settings`` carry that source's politeness and headers.
+
+    Source ``headers`` are merged over the global default headers (Scrapy replaces the whole
+    dict otherwise); a ``User-Agent`` among them replaces ours, since Scrapy's user-agent
+    middleware would otherwise set its own first.
+    """
     base = spider_for(source.kind)
-    custom = {
+    custom: dict[str, Any] = {
         "DOWNLOAD_DELAY": source.delay,
         "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
         "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300},
     }
+    if source.headers:
+        extra = source.header_dict
+        user_agent = next((v for k, v in extra.items() if k.lower() == "user-agent"), None)
+        if user_agent:
+            custom["USER_AGENT"] = user_agent
+        defaults = scrapy_settings()["DEFAULT_REQUEST_HEADERS"]
+        custom["DEFAULT_REQUEST_HEADERS"] = {
+            **defaults,
+            **{k: v for k, v in extra.items() if k.lower() != "user-agent"},
+        }
     return type(base.__name__, (base,), {"custom_settings": custom})
 
 
@@ -109,7 +124,7 @@ def run_crawl(
     ``run_timeout`` closes every spider after that many seconds (Scrapy's CLOSESPIDER_TIMEOUT);
     the source's run is then recorded as failed with the reason.
     """
-    store = Store(db_url)
+    store = Store(db_url, near_dup_threshold=near_dup_threshold())
     store.sync_sources([s.info() for s in sources])
     overrides = dict(settings or {})
     if run_timeout:

@@ -15,6 +15,10 @@ from typing import Any, Protocol
 ENV_DB = "NEWSWATCH_DB"
 ENV_ALLOW_PRIVATE = "NEWSWATCH_ALLOW_PRIVATE"
 ENV_LOG_LEVEL = "NEWSWATCH_LOG_LEVEL"
+ENV_NEAR_DUP_THRESHOLD = "NEWSWATCH_NEAR_DUP_THRESHOLD"
+
+NEAR_DUP_THRESHOLD = 0.8
+"""Estimated Jaccard similarity of 5-word shingles above which two articles are one story."""
 
 TRUE_WORDS = frozenset({"1", "true", "yes"})
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -58,6 +62,23 @@ def db_url(cli_value: str | None = None) -> str:
     from storage.db import default_db_url
 
     return default_db_url()
+
+
+def near_dup_threshold(cli_value: float | None = None) -> float:
+    """``--threshold`` > ``NEWSWATCH_NEAR_DUP_THRESHOLD`` > :data:`NEAR_DUP_THRESHOLD`, in (0, 1]."""
+    origin, value = "--threshold", cli_value
+    if value is None:
+        raw = os.environ.get(ENV_NEAR_DUP_THRESHOLD, "").strip()
+        if not raw:
+            return NEAR_DUP_THRESHOLD
+        origin = ENV_NEAR_DUP_THRESHOLD
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"{origin}: not a number: {raw!r}") from None
+    if not 0.0 < value <= 1.0:
+        raise ValueError(f"{origin}: similarity threshold must be in (0, 1], not {value}")
+    return value
 
 
 def allow_private() -> bool:

@@ -18,6 +18,7 @@ class FeedEntry:
     authors: list[str] = field(default_factory=list)
     summary: str | None = None
     categories: list[str] = field(default_factory=list)
+    language: str | None = None
 
 
 @dataclass(slots=True)

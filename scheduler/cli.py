@@ -37,7 +37,7 @@ app = typer.Typer(
 )
 
 stdout = Console(highlight=False, soft_wrap=False)
-stderr = Console(stderr=True, highlight=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 FORMATS = ("table", "json", "jsonl", "csv")
 
@@ -253,8 +253,12 @@ def search_cmd(
     fmt: Annotated[
         str, typer.Option("--format", "-f", help="table, json, jsonl or csv.")
     ] = "table",
+    all_copies: Annotated[
+        bool,
+        typer.Option("--all-copies", help="List every copy of a story, not one row per story."),
+    ] = False,
 ) -> None:
-    """Full-text search over titles and bodies, best matches first."""
+    """Full-text search over titles and bodies, best matches first, one row per story."""
     with friendly_errors():
         check_format(fmt)
         rows = search(
@@ -265,6 +269,7 @@ def search_cmd(
             sources=source or None,
             languages=lang or None,
             limit=limit,
+            all_copies=all_copies,
         )
     if fmt != "table":
         _emit_records(rows, fmt)
@@ -281,10 +286,97 @@ def search_cmd(
         if row.get("snippet"):
             cell.append("\n" + row["snippet"], style="")
         cell.append("\n" + (row.get("url") or ""), style="dim")
+        outlets = row.get("source") or ""
+        if (row.get("copies") or 1) > 1 and not all_copies:
+            outlets += f"\n+{row['copies'] - 1} copies: " + ", ".join(
+                o for o in row.get("outlets") or [] if o != row.get("source")
+            )
+        table.add_row(Text(_local_time(row.get("published_at"))), Text(outlets), cell)
+    stdout.print(table)
+
+
+# --------------------------------------------------------------------------- stories
+
+
+@app.command("story")
+def story_cmd(
+    ident: Annotated[int, typer.Argument(metavar="ID", help="A cluster id or any article id.")],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> None:
+    """List the copies of one story: outlet, time, title, URL, credit, and the representative."""
+    from storage.search import story
+
+    with friendly_errors():
+        check_format(fmt, ("table", "json"))
+        records = story(_db(db), ident)
+        if not records:
+            raise UsageError(f"no article or story with id {ident}")
+    if fmt == "json":
+        keys = (
+            "id", "cluster_id", "representative", "source", "title", "published_at",
+            "fetched_at", "url", "credited_source", "copies", "outlets",
+        )  # fmt: skip
+        print(
+            json.dumps([{k: r.get(k) for k in keys} for r in records], ensure_ascii=False, indent=2)
+        )
+        return
+    table = Table(
+        title=f"story {records[0]['cluster_id']}: {len(records)} copies", title_justify="left"
+    )
+    for col in ("", "id", "published", "outlet", "title", "credits", "url"):
+        table.add_column(col, overflow="fold")
+    for r in records:
         table.add_row(
-            Text(_local_time(row.get("published_at"))), Text(row.get("source") or ""), cell
+            "★" if r["representative"] else "",
+            str(r["id"]),
+            Text(_local_time(r.get("published_at"))),
+            Text(r.get("source") or ""),
+            Text(r.get("title") or ""),
+            Text(r.get("credited_source") or ""),
+            Text(r.get("url") or "", style="dim"),
         )
     stdout.print(table)
+    stdout.print("★ representative: the credited original, else the earliest published copy")
+
+
+@app.command("recluster")
+def recluster_cmd(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--threshold",
+            help="Similarity (0–1] above which articles are one story "
+            "(default $NEWSWATCH_NEAR_DUP_THRESHOLD, else 0.8).",
+        ),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """Recompute fingerprints and story clusters from the stored text (nothing is refetched)."""
+    from crawler.credits import credited_source
+    from crawler.fingerprint import fingerprint
+
+    with friendly_errors():
+        check_format(fmt, ("text", "json"))
+        try:
+            value = settings.near_dup_threshold(threshold)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        store = Store(_db(db), near_dup_threshold=value)
+        try:
+            summary = store.recluster(value, signer=fingerprint, creditor=credited_source)
+        finally:
+            store.close()
+    if fmt == "json":
+        print(json.dumps(summary))
+        return
+    stdout.print(
+        f"reclustered {summary['articles']} articles at threshold {summary['threshold']}: "
+        f"{summary['clusters']} stories, {summary['multi_member_clusters']} with copies"
+    )
 
 
 @app.command("export")
@@ -357,12 +449,58 @@ def sources_cmd(
     db: DbOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
     all_: Annotated[bool, typer.Option("--all/--enabled", help="Include disabled sources.")] = True,
+    check: Annotated[
+        bool, typer.Option("--check", help="Validate the sources file and say so.")
+    ] = False,
+    online: Annotated[
+        bool,
+        typer.Option(
+            "--online",
+            help="With --check: fetch each source; report status, what it serves, item count "
+            "and a suggested fix. Exit 1 if any source does not work.",
+        ),
+    ] = False,
+    name: Annotated[list[str] | None, typer.Argument(help="Only these sources.")] = None,
 ) -> None:
-    """List the configured sources."""
+    """List the configured sources; --check validates them, --check --online tries each one."""
     with friendly_errors():
         check_format(fmt, ("table", "json"))
         cfg = load_config(config)
-    items = [s for s in cfg.sources if all_ or s.enabled]
+        chosen = cfg.select(name) if name else list(cfg.sources)
+        if online and not check:
+            raise UsageError("--online needs --check")
+    items = [s for s in chosen if all_ or s.enabled]
+    if check and not online:
+        if fmt == "json":
+            print(json.dumps({"config": str(cfg.path), "valid": True, "sources": len(items)}))
+        else:
+            stdout.print(Text(f"{cfg.path}: valid, {len(items)} sources", style="green"))
+        return
+    if check:
+        from crawler.check import check_sources
+
+        results = check_sources(items)
+        if fmt == "json":
+            print(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
+        else:
+            table = Table(title=f"online check of {cfg.path}", title_justify="left")
+            for col in ("name", "kind", "ok", "status", "serves", "items", "problem / fix"):
+                table.add_column(col, overflow="fold")
+            for r in results:
+                note = "" if r.ok else f"{r.problem}\n→ {r.suggestion}"
+                table.add_row(
+                    Text(r.name),
+                    r.kind,
+                    Text("yes", style="green") if r.ok else Text("NO", style="red"),
+                    str(r.status or "—"),
+                    r.serves,
+                    str(r.items),
+                    Text(note),
+                )
+            stdout.print(table)
+        if not all(r.ok for r in results):
+            raise typer.Exit(1)
+        return
     if fmt == "json":
         print(
             json.dumps(

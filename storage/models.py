@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -106,6 +108,8 @@ class Article(Base):
     posts: Mapped[Any | None] = mapped_column(JSON)
     cluster_id: Mapped[int | None] = mapped_column(Integer)
     credited_source: Mapped[str | None] = mapped_column(Text)
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
+    cluster_rep: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ArticleUrl(Base):
@@ -118,6 +122,20 @@ class ArticleUrl(Base):
     article_id: Mapped[int] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), index=True
     )
+
+
+class LshBand(Base):
+    """One LSH band of an article's MinHash signature: near-duplicate candidates share a row's
+    ``(band, hash)``, found through one indexed lookup whatever the corpus size."""
+
+    __tablename__ = "lsh_bands"
+    __table_args__ = (Index("ix_lsh_bands_band_hash", "band", "hash"),)
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    band: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hash: Mapped[int] = mapped_column(BigInteger)
 
 
 class CrawlRun(Base):
@@ -150,5 +168,6 @@ RUN_OUTCOMES = ("running", "ok", "failed", "aborted", "timeout")
 articles = Article.__table__
 sources = Source.__table__
 article_urls = ArticleUrl.__table__
+lsh_bands = LshBand.__table__
 crawl_runs = CrawlRun.__table__
 daemon_lock = DaemonLock.__table__

@@ -36,6 +36,8 @@ RECORD_FIELDS: tuple[str, ...] = (
     "posts",
     "cluster_id",
     "credited_source",
+    "copies",
+    "outlets",
 )
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -132,4 +134,6 @@ def row_to_record(row: Mapping[str, Any], snippet: str | None = None) -> dict[st
         "posts": row["posts"],
         "cluster_id": row["cluster_id"],
         "credited_source": row["credited_source"],
+        "copies": row.get("copies"),
+        "outlets": row.get("outlets"),
     }

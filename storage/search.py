@@ -59,6 +59,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import OperationalError
 
+from storage import clusters
 from storage.db import StorageError, get_engine, is_sqlite, one_line
 from storage.models import articles
 from storage.records import RECORD_FIELDS, row_to_record, to_utc
@@ -70,7 +71,7 @@ TITLE_WEIGHT, TEXT_WEIGHT = 5.0, 1.0
 FORMATS = ("json", "jsonl", "csv")
 
 _FTS = table("articles_fts", column("rowid"))
-_COLUMNS = [c for c in articles.c if c.name != "raw_html"]
+_COLUMNS = [c for c in articles.c if c.name not in ("raw_html", "minhash")]
 _OPERATORS = {"AND", "OR", "NOT"}
 _TOKEN = re.compile(r'"([^"]*)"|([^\s"]+)')
 _WORD = re.compile(r"\w+")
@@ -189,16 +190,33 @@ def search(
     languages: list[str] | None = None,
     limit: int = 20,
     offset: int = 0,
+    all_copies: bool = False,
 ) -> list[dict[str, Any]]:
-    """Best matches first, each record with a plain-text ``snippet`` (matches in «…»)."""
+    """Best matches first, each record with a plain-text ``snippet`` (matches in «…»).
+
+    By default one record per story cluster (see :func:`storage.clusters.collapse`: the
+    representative when it matches, with the best-matching copy's snippet), ranked by the
+    cluster's best hit; ``all_copies=True`` lists every matching article. Every record carries
+    ``copies`` and ``outlets`` of its whole cluster.
+    """
     parsed = parse_query(query)
     if limit < 0 or offset < 0:
         raise QueryError("limit and offset must not be negative")
     engine = get_engine(url)
     filters = _filters(since, until, sources, languages)
-    if is_sqlite(engine):
-        return _search_sqlite(engine, parsed, filters, limit, offset)
-    return _search_fallback(engine, parsed, filters, limit, offset)
+    backend = _search_sqlite if is_sqlite(engine) else _search_fallback
+    if all_copies:
+        hits = backend(engine, parsed, filters, limit, offset)
+        with engine.connect() as conn:
+            return clusters.annotate(conn, hits)
+    window = max(4 * (limit + offset), 50)
+    while True:
+        hits = backend(engine, parsed, filters, window, 0)
+        with engine.connect() as conn:
+            stories = clusters.collapse(conn, hits)
+            if len(stories) >= limit + offset or len(hits) < window:
+                return clusters.annotate(conn, stories[offset : offset + limit])
+        window *= 4
 
 
 def export(
@@ -224,7 +242,7 @@ def export(
     stmt = stmt.order_by(_when().desc(), articles.c.id.desc())
     if limit is not None:
         stmt = stmt.limit(limit)
-    return _stream(engine, stmt)
+    return clusters.annotate_stream(engine, _stream(engine, stmt))
 
 
 def _stream(engine: Engine, stmt: Select) -> Iterator[dict[str, Any]]:
@@ -238,7 +256,36 @@ def get_article(url: str, article_id: int) -> dict[str, Any] | None:
     """One stored article as a record, or None."""
     with get_engine(url).connect() as conn:
         row = conn.execute(select(*_COLUMNS).where(articles.c.id == article_id)).mappings().first()
-    return None if row is None else row_to_record(row)
+    if row is None:
+        return None
+    with get_engine(url).connect() as conn:
+        return clusters.annotate(conn, [row_to_record(row)])[0]
+
+
+def story(url: str, ident: int) -> list[dict[str, Any]]:
+    """The copies of one story, earliest first; ``ident`` is a cluster id or any member's id.
+
+    Each record has ``representative`` (bool) besides the usual fields; empty when unknown.
+    """
+    engine = get_engine(url)
+    with engine.connect() as conn:
+        cluster_id = clusters.resolve_cluster(conn, ident)
+        if cluster_id is None:
+            return []
+        rows = (
+            conn.execute(
+                select(*_COLUMNS)
+                .where(articles.c.cluster_id == cluster_id)
+                .order_by(func.coalesce(articles.c.published_at, articles.c.first_seen_at))
+                .order_by(articles.c.id)
+            )
+            .mappings()
+            .all()
+        )
+        records = clusters.annotate(conn, [row_to_record(r) for r in rows])
+    for row, record in zip(rows, records, strict=True):
+        record["representative"] = bool(row["cluster_rep"])
+    return records
 
 
 def write_records(records: Iterable[dict[str, Any]], fmt: str, stream: TextIO) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,8 +20,10 @@ from sqlalchemy import Connection, Integer, func, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 
+from storage import clusters
 from storage.db import get_engine, is_sqlite, write_connection
 from storage.models import RUN_OUTCOMES, article_urls, articles, crawl_runs, daemon_lock, sources
+from storage.neardup import DEFAULT_THRESHOLD, pack_signature, unpack_signature
 from storage.records import (
     clean_json,
     clean_optional,
@@ -51,9 +53,16 @@ def _aware(value):
 class Store:
     """Storage handle for one database URL; cheap to create (engines are cached per URL)."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, near_dup_threshold: float | None = None):
         self.url = url
         self.engine = get_engine(url)
+        self.near_dup_threshold = (
+            DEFAULT_THRESHOLD if near_dup_threshold is None else float(near_dup_threshold)
+        )
+        if not 0.0 < self.near_dup_threshold <= 1.0:
+            raise ValueError(
+                f"near-duplicate threshold must be in (0, 1], not {near_dup_threshold}"
+            )
 
     def __enter__(self) -> Store:
         return self
@@ -268,6 +277,7 @@ class Store:
         new_id = conn.execute(stmt).scalar_one_or_none()
         if new_id is not None:
             result = StoreResult("new", new_id)
+            clusters.assign(conn, new_id, record.minhash, values["source"], self.near_dup_threshold)
         else:
             existing = _find_existing(conn, values)
             if existing is None:
@@ -286,11 +296,97 @@ class Store:
                             .where(articles.c.id == existing["id"])
                             .values(**_update_values(existing, values, now))
                         )
+                        clusters.assign(
+                            conn,
+                            existing["id"],
+                            record.minhash,
+                            values["source"],
+                            self.near_dup_threshold,
+                        )
                     result = StoreResult("updated", existing["id"])
                 except IntegrityError:
                     pass  # new text equals another stored article of this source
         _record_urls(conn, result.article_id, record, values)
         return result
+
+    def recluster(
+        self,
+        threshold: float | None = None,
+        signer: Callable[[str], list[int] | None] | None = None,
+        creditor: Callable[[str], str | None] | None = None,
+        batch_size: int = 500,
+    ) -> dict[str, Any]:
+        """Recompute story clusters from stored text, e.g. after a threshold change; no refetch.
+
+        ``signer`` (the crawler's fingerprint function; storage cannot import it) re-signs every
+        article and rewrites its LSH bands; without it the stored signatures are reused.
+        ``creditor`` likewise re-reads ``credited_source``. Articles are then re-assigned in id
+        (arrival) order, each joining the best already re-assigned near-duplicate, as on ingest.
+        Every step works in batches of ``batch_size`` in short write transactions.
+        """
+        if threshold is not None:
+            self.near_dup_threshold = float(threshold)
+        a = articles.c
+        if signer is not None or creditor is not None:
+            for batch in self._batches(select(a.id, a.text), batch_size):
+                changes = []
+                for row in batch:
+                    item: dict[str, Any] = {"id": row.id}
+                    if signer is not None:
+                        item["sig"] = signer(row.text or "")
+                    if creditor is not None:
+                        item["credited_source"] = creditor(row.text or "")
+                    changes.append(item)
+                with write_connection(self.engine) as conn:
+                    for item in changes:
+                        values: dict[str, Any] = {}
+                        if "sig" in item:
+                            values["minhash"] = pack_signature(item["sig"])
+                            clusters.write_bands(conn, item["id"], item["sig"])
+                        if "credited_source" in item:
+                            values["credited_source"] = clean_optional(item["credited_source"])
+                        conn.execute(update(articles).where(a.id == item["id"]).values(**values))
+        with write_connection(self.engine) as conn:
+            conn.execute(update(articles).values(cluster_id=None, cluster_rep=False))
+        for batch in self._batches(select(a.id, a.source, a.minhash), batch_size):
+            with write_connection(self.engine) as conn:
+                for row in batch:
+                    clusters.assign(
+                        conn,
+                        row.id,
+                        unpack_signature(row.minhash),
+                        row.source,
+                        self.near_dup_threshold,
+                        bands=False,
+                    )
+        return self.cluster_summary() | {"threshold": self.near_dup_threshold}
+
+    def _batches(self, stmt, size: int):
+        """Rows of ``stmt`` by ascending article id, ``size`` at a time, each read on its own."""
+        last = 0
+        while True:
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    stmt.where(articles.c.id > last).order_by(articles.c.id).limit(size)
+                ).all()
+            if not rows:
+                return
+            yield rows
+            last = rows[-1].id
+
+    def cluster_summary(self) -> dict[str, int]:
+        """``articles``, ``clusters`` and ``multi_member_clusters`` (stories with copies)."""
+        a = articles.c
+        sizes = select(a.cluster_id, func.count().label("n")).group_by(a.cluster_id).subquery()
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(articles)).scalar_one()
+            n_clusters, multi = conn.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum((sizes.c.n > 1).cast(Integer)), 0),
+                ).select_from(sizes)
+            ).one()
+        return {"articles": total, "clusters": n_clusters, "multi_member_clusters": int(multi)}
 
     def raw_html(self, article_id: int) -> bytes | None:
         """The page as fetched (decompressed), for re-extraction and debugging."""
@@ -465,6 +561,8 @@ def _article_values(record: ArticleRecord, now) -> dict[str, Any]:
         "fetched_at": to_utc(record.fetched_at) or now,
         "first_seen_at": now,
         "posts": clean_json(list(record.posts)) or None,
+        "minhash": pack_signature(record.minhash),
+        "credited_source": clean_optional(record.credited_source),
     }
 
 
@@ -498,6 +596,7 @@ def _update_values(existing: Mapping[str, Any], values: Mapping[str, Any], now) 
         for k in (
             "title", "text", "authors", "language", "section", "tags", "image",
             "description", "raw_html", "content_hash", "fetched_at", "posts",
+            "minhash", "credited_source",
         )
     }  # fmt: skip
     if values["updated_at"] is not None:

@@ -38,6 +38,10 @@ class ArticleRecord:
     raw_html: bytes = b""
     alt_urls: list[str] = field(default_factory=list)
     posts: list[dict[str, Any]] = field(default_factory=list)
+    minhash: list[int] | None = None
+    """Near-duplicate signature of the body (None: too short to judge, exact dedupe only)."""
+    credited_source: str | None = None
+    """The outlet or agency the text credits ("Fuente: X", "(AP)"), normalised."""
 
 
 @dataclass(slots=True)

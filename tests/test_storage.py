@@ -23,6 +23,8 @@ from storage.search import get_article
 from storage.store import Store
 from storage.types import ArticleRecord, SourceInfo
 
+HEAD_REVISION = "0002"
+
 SONORA = timezone(timedelta(hours=-7))
 
 
@@ -94,7 +96,7 @@ def count_articles(store: Store) -> int:
 
 def test_fresh_database_is_migrated_to_head(sqlite_url):
     engine = get_engine(sqlite_url)
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == HEAD_REVISION
     with engine.connect() as conn:
         names = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
     assert {"sources", "articles", "article_urls", "crawl_runs", "articles_fts"} <= names
@@ -107,7 +109,7 @@ def test_upgrading_twice_is_a_noop(sqlite_url):
     engine = get_engine(sqlite_url)
     with engine.connect() as conn:
         versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
-    assert versions == [("0001",)]
+    assert versions == [(HEAD_REVISION,)]
 
 
 def test_models_match_the_migrations(sqlite_url):
@@ -131,7 +133,7 @@ def test_sqlite_connections_use_wal_and_busy_timeout(sqlite_url):
 
 def test_bare_path_is_accepted(tmp_path):
     path = tmp_path / "sub" / "plain.sqlite"
-    assert current_revision(get_engine(str(path))) == "0001"
+    assert current_revision(get_engine(str(path))) == HEAD_REVISION
     assert path.exists()
     dispose_engines()
 
@@ -463,7 +465,7 @@ def test_processes_racing_to_create_the_database(sqlite_url):
 
     with multiprocessing.get_context("spawn").Pool(3) as pool:
         revisions = pool.starmap(_open_and_store, [(sqlite_url, n) for n in range(3)])
-    assert revisions == ["0001"] * 3
+    assert revisions == [HEAD_REVISION] * 3
     assert count_articles(Store(sqlite_url)) == 3
 
 

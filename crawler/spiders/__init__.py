@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from crawler.spiders.base import SourceSpider
 from crawler.spiders.feed import FeedSpider
+from crawler.spiders.listing import ListingSpider
+from crawler.spiders.sitemap import SitemapSpider
 
 SPIDERS: dict[str, type[SourceSpider]] = {
     "feed": FeedSpider,
+    "sitemap": SitemapSpider,
+    "listing": ListingSpider,
 }
 
 

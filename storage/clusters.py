@@ -1,0 +1,213 @@
+"""Story clusters: near-duplicate assignment inside the store's write transaction, and the
+read-side helpers that give search/export rows their ``copies`` and ``outlets``.
+
+Assignment for one article costs one indexed ``lsh_bands`` lookup (``(band, hash)`` pairs), a
+fetch of at most :data:`~storage.neardup.MAX_CANDIDATES` signatures and one pass over the chosen
+cluster's members to pick its representative, independent of the corpus size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
+
+from storage.models import articles, lsh_bands, sources
+from storage.neardup import (
+    MAX_CANDIDATES,
+    SAME_SOURCE_THRESHOLD,
+    choose_representative,
+    jaccard_estimate,
+    unpack_signature,
+)
+from storage.neardup import lsh_bands as make_bands
+
+a = articles.c
+lb = lsh_bands.c
+
+
+def write_bands(conn: Connection, article_id: int, signature: Sequence[int] | None) -> None:
+    """Replace the article's rows in ``lsh_bands`` (none for a text without signature)."""
+    conn.execute(delete(lsh_bands).where(lb.article_id == article_id))
+    if signature:
+        conn.execute(
+            lsh_bands.insert(),
+            [{"article_id": article_id, "band": b, "hash": h} for b, h in make_bands(signature)],
+        )
+
+
+def best_match(
+    conn: Connection,
+    article_id: int,
+    signature: Sequence[int],
+    source: str,
+    threshold: float,
+) -> tuple[int, float] | None:
+    """``(cluster_id, similarity)`` of the closest already-clustered article, if close enough.
+
+    Candidates share at least one band; the estimated Jaccard similarity of the full signatures
+    decides. Within one source the bar is :data:`SAME_SOURCE_THRESHOLD` (template briefs).
+    """
+    pairs = make_bands(signature)
+    hits = (
+        select(lb.article_id, func.count().label("n"))
+        .where(or_(*(and_(lb.band == b, lb.hash == h) for b, h in pairs)))
+        .where(lb.article_id != article_id)
+        .group_by(lb.article_id)
+        .order_by(func.count().desc(), lb.article_id)
+        .limit(MAX_CANDIDATES)
+    )
+    ids = [row.article_id for row in conn.execute(hits)]
+    if not ids:
+        return None
+    rows = conn.execute(
+        select(a.id, a.source, a.cluster_id, a.minhash).where(
+            a.id.in_(ids), a.cluster_id.is_not(None)
+        )
+    )
+    best: tuple[float, int] | None = None
+    for row in rows:
+        other = unpack_signature(row.minhash)
+        if other is None:
+            continue
+        sim = jaccard_estimate(signature, other)
+        bar = max(threshold, SAME_SOURCE_THRESHOLD) if row.source == source else threshold
+        if sim >= bar and (best is None or (sim, -row.cluster_id) > (best[0], -best[1])):
+            best = (sim, row.cluster_id)
+    return None if best is None else (best[1], best[0])
+
+
+def assign(
+    conn: Connection,
+    article_id: int,
+    signature: Sequence[int] | None,
+    source: str,
+    threshold: float,
+    *,
+    bands: bool = True,
+) -> int:
+    """Put one article into a cluster (joining its best near-duplicate's, else its own).
+
+    Called for new articles and for stored ones whose text changed; the representative of the
+    cluster joined (and of the one left) is recomputed. Returns the cluster id.
+    """
+    old = conn.execute(select(a.cluster_id).where(a.id == article_id)).scalar_one_or_none()
+    if bands:
+        write_bands(conn, article_id, signature)
+    target = article_id
+    if signature:
+        match = best_match(conn, article_id, signature, source, threshold)
+        if match is not None:
+            target = match[0]
+    conn.execute(update(articles).where(a.id == article_id).values(cluster_id=target))
+    refresh_representative(conn, target)
+    if old is not None and old != target:
+        refresh_representative(conn, old)
+    return target
+
+
+def refresh_representative(conn: Connection, cluster_id: int) -> int | None:
+    """Mark the cluster's representative (see :func:`storage.neardup.choose_representative`)."""
+    members = (
+        conn.execute(
+            select(
+                a.id,
+                a.source,
+                a.credited_source,
+                a.published_at,
+                a.first_seen_at,
+                a.cluster_rep,
+                sources.c.title.label("source_title"),
+            )
+            .select_from(articles.outerjoin(sources, sources.c.name == a.source))
+            .where(a.cluster_id == cluster_id)
+        )
+        .mappings()
+        .all()
+    )
+    rep = choose_representative(members)
+    for m in members:
+        want = m["id"] == rep
+        if bool(m["cluster_rep"]) != want:
+            conn.execute(update(articles).where(a.id == m["id"]).values(cluster_rep=want))
+    return rep
+
+
+def cluster_info(conn: Connection, cluster_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Per cluster: ``copies`` (articles), ``outlets`` (sources, earliest first), ``rep`` (id)."""
+    wanted = sorted({c for c in cluster_ids if c is not None})
+    info: dict[int, dict[str, Any]] = {}
+    when = func.coalesce(a.published_at, a.first_seen_at)
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i : i + 500]
+        rows = conn.execute(
+            select(a.cluster_id, a.id, a.source, a.cluster_rep)
+            .where(a.cluster_id.in_(chunk))
+            .order_by(a.cluster_id, when, a.id)
+        )
+        for row in rows:
+            item = info.setdefault(row.cluster_id, {"copies": 0, "outlets": [], "rep": None})
+            item["copies"] += 1
+            if row.source not in item["outlets"]:
+                item["outlets"].append(row.source)
+            if row.cluster_rep:
+                item["rep"] = row.id
+    return info
+
+
+def annotate(conn: Connection, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fill ``copies`` and ``outlets`` of records in place (an unclustered article: itself)."""
+    info = cluster_info(conn, (r.get("cluster_id") for r in records))
+    for record in records:
+        item = info.get(record.get("cluster_id"))
+        record["copies"] = item["copies"] if item else 1
+        record["outlets"] = list(item["outlets"]) if item else [record.get("source")]
+    return records
+
+
+def annotate_stream(
+    engine: Engine, records: Iterable[dict[str, Any]], batch: int = 500
+) -> Iterator[dict[str, Any]]:
+    """:func:`annotate` over a stream, one lookup per ``batch`` records."""
+    pending: list[dict[str, Any]] = []
+    for record in records:
+        pending.append(record)
+        if len(pending) >= batch:
+            with engine.connect() as conn:
+                yield from annotate(conn, pending)
+            pending = []
+    if pending:
+        with engine.connect() as conn:
+            yield from annotate(conn, pending)
+
+
+def collapse(conn: Connection, hits: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One record per cluster from ranked hits, in the rank of each cluster's best hit.
+
+    The record shown is the cluster's representative when it is among the hits (so filters
+    still hold), else the best-ranked member; the snippet is always the best-ranked member's.
+    """
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for hit in hits:
+        key = hit.get("cluster_id") or ("article", hit["id"])
+        groups.setdefault(key, []).append(hit)
+    info = cluster_info(conn, (k for k in groups if not isinstance(k, tuple)))
+    out = []
+    for key, members in groups.items():
+        best = members[0]
+        rep_id = info.get(key, {}).get("rep")
+        chosen = next((m for m in members if m["id"] == rep_id), best)
+        if chosen is not best:
+            chosen = {**chosen, "snippet": best.get("snippet")}
+        out.append(chosen)
+    return out
+
+
+def resolve_cluster(conn: Connection, ident: int) -> int | None:
+    """The cluster of article ``ident``, else ``ident`` itself if it names a cluster."""
+    cid = conn.execute(select(a.cluster_id).where(a.id == ident)).scalar_one_or_none()
+    if cid is not None:
+        return cid
+    exists = conn.execute(select(a.id).where(a.cluster_id == ident).limit(1)).first()
+    return ident if exists else None

@@ -1,0 +1,121 @@
+"""Near-duplicate bookkeeping that needs no crawler code: LSH bands, signature (de)serialisation,
+similarity estimates and the choice of a story cluster's representative.
+
+Signatures are lists of 32-bit unsigned ints (one per MinHash slot), made by the crawler. Storage
+only bands, compares and stores them, so the index lives in SQL (``lsh_bands``) and works for every
+process sharing the database, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import struct
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+BANDS = 32
+ROWS = 4
+DEFAULT_THRESHOLD = 0.8
+SAME_SOURCE_THRESHOLD = 0.9
+"""An outlet re-posting its own story is a copy; two briefs from one outlet's template share
+phrasing, so within one source a candidate must be closer than across outlets."""
+MAX_CANDIDATES = 64
+"""Candidates verified per new article: the strongest band matches only, so cost stays flat
+however large a popular bucket grows."""
+
+
+def lsh_bands(
+    signature: Sequence[int], bands: int = BANDS, rows: int = ROWS
+) -> list[tuple[int, int]]:
+    """``(band index, band hash)`` pairs; the hash is a signed 64-bit int (SQLite INTEGER, BIGINT).
+
+    Two signatures share a band when all ``rows`` slots of it are equal, which happens with
+    probability s^rows for similarity s: with 32×4 a pair at 0.8 shares a band with
+    probability 1 − (1 − 0.8⁴)³² ≈ 1.0, a pair at 0.3 with ≈ 0.23 (then rejected on verification).
+    """
+    if len(signature) < bands * rows:
+        raise ValueError(f"signature has {len(signature)} slots, {bands}×{rows} bands need more")
+    out = []
+    for band in range(bands):
+        chunk = signature[band * rows : (band + 1) * rows]
+        digest = hashlib.blake2b(struct.pack(f"<{rows}I", *chunk), digest_size=8).digest()
+        out.append((band, struct.unpack("<q", digest)[0]))
+    return out
+
+
+def jaccard_estimate(sig_a: Sequence[int], sig_b: Sequence[int]) -> float:
+    """Share of equal slots: an unbiased estimate of the Jaccard similarity of the shingle sets."""
+    if not sig_a or len(sig_a) != len(sig_b):
+        return 0.0
+    return sum(1 for a, b in zip(sig_a, sig_b, strict=True) if a == b) / len(sig_a)
+
+
+def pack_signature(signature: Sequence[int] | None) -> bytes | None:
+    """Little-endian uint32 array (512 bytes for 128 slots); random values do not compress."""
+    if not signature:
+        return None
+    return struct.pack(f"<{len(signature)}I", *signature)
+
+
+def unpack_signature(blob: bytes | None) -> list[int] | None:
+    if not blob:
+        return None
+    return list(struct.unpack(f"<{len(blob) // 4}I", blob))
+
+
+_PAREN = re.compile(r"\([^)]*\)")
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def outlet_key(name: str | None) -> str:
+    """A comparable form of an outlet name: accents, case, parentheticals and punctuation gone."""
+    if not name:
+        return ""
+    text = unicodedata.normalize("NFKD", _PAREN.sub(" ", name))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+def credit_names(credit: str | None, source_name: str, source_title: str | None) -> bool:
+    """Whether a credit line names this source (its config name or its title).
+
+    "Tribuna del Yaqui" names a source titled "Tribuna del Yaqui (fixture)" or "Tribuna del Yaqui
+    Online"; a match must cover whole words at the start, so "AP" never names "Apro".
+    """
+    key = outlet_key(credit)
+    if not key:
+        return False
+    for candidate in (outlet_key(source_name), outlet_key(source_title)):
+        if candidate and (candidate == key or candidate.startswith(key + " ")):
+            return True
+    return False
+
+
+def _when(member: Mapping[str, Any]) -> datetime:
+    return member.get("published_at") or member.get("first_seen_at") or datetime.max
+
+
+def choose_representative(members: Iterable[Mapping[str, Any]]) -> int | None:
+    """The id of a cluster's representative.
+
+    Members carry ``id, source, source_title, credited_source, published_at, first_seen_at``.
+    A member that another outlet's copy credits as its source wins (the earliest of them if
+    several); otherwise the earliest published (falling back to first seen), then the lowest id.
+    """
+    items = list(members)
+    if not items:
+        return None
+    credited = [
+        m
+        for m in items
+        if any(
+            o["source"] != m["source"]
+            and credit_names(o.get("credited_source"), m["source"], m.get("source_title"))
+            for o in items
+        )
+    ]
+    pool = credited or items
+    return min(pool, key=lambda m: (_when(m), m["id"]))["id"]

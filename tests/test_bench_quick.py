@@ -1,0 +1,57 @@
+"""Smoke test of the benchmark suite: ``python -m tests.bench --quick`` runs and reports every figure.
+
+No thresholds: the figures depend on the machine. What must hold is that each benchmark runs end
+to end at its small size and prints well-formed records with the names the README and CI read.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+EXPECTED = {
+    "fetch_only_pages_per_s",
+    "extract_only_pages_per_s",
+    "naive_articles_per_s",
+    "ingest_articles_per_s",
+    "ingest_vs_naive",
+    "ingest_vs_limit",
+    "ingest_cpu_s_per_article",
+    "ingest_peak_rss_mb",
+    "poll_cycle_s",
+    "poll_cycle_cpu_s",
+    "bulk_load_articles_per_s",
+    "db_bytes_per_article",
+    "search_p50_ms",
+    "search_p95_ms",
+}
+
+
+def test_quick_benchmarks_print_every_figure() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.bench", "--quick", "ingest", "poll", "search"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    records = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    for rec in records:
+        assert set(rec) == {"name", "value", "unit", "detail"}, rec
+        assert isinstance(rec["value"], int | float) and rec["value"] >= 0, rec
+        assert isinstance(rec["unit"], str) and rec["unit"], rec
+        assert isinstance(rec["detail"], dict), rec
+    names = [rec["name"] for rec in records]
+    assert set(names) >= EXPECTED, sorted(EXPECTED - set(names))
+    assert len(names) == len(set(names)), names
+    by_name = {rec["name"]: rec for rec in records}
+    assert by_name["ingest_articles_per_s"]["detail"]["counts"]["pages"] > 0
+    assert (
+        by_name["poll_cycle_s"]["detail"]["not_modified"]
+        == by_name["poll_cycle_s"]["detail"]["sources"]
+    )
