@@ -172,6 +172,19 @@ def _kind(value: str) -> str:
     return value
 
 
+KEEP_POLICIES: tuple[str, ...] = ("all", "relevant")
+
+
+def _keep(value: str) -> str:
+    """``all`` stores every article; ``relevant`` keeps off-topic ones as URL/title/date/score."""
+    if value not in KEEP_POLICIES:
+        raise ValueError(
+            f"unknown keep policy {value!r} (valid: {', '.join(KEEP_POLICIES)})"
+            f"{_did_you_mean(value, KEEP_POLICIES)}"
+        )
+    return value
+
+
 def _url(value: str) -> str:
     url = value.strip()
     if not url or any(ch.isspace() or ord(ch) < 32 for ch in url):
@@ -329,6 +342,7 @@ FIELDS: dict[str, Field] = {
     "title_selector": Field((str,), _selector, default=None),
     "date_selector": Field((str,), _selector, default=None),
     "remove_selectors": Field((list,), _selectors, default=()),
+    "keep": Field((str,), _keep, default="all"),
 }
 
 _TYPE_WORDS = {
@@ -403,6 +417,7 @@ class Source:
     title_selector: str | None = None
     date_selector: str | None = None
     remove_selectors: tuple[str, ...] = ()
+    keep: str = "all"
 
     def __post_init__(self) -> None:
         if not self.title:

@@ -3,7 +3,10 @@
 The page is decoded and parsed once; metadata is read from that tree in a fixed priority
 (JSON-LD, OpenGraph/``article:*``, other meta tags, visible markup, trafilatura's metadata, feed
 hints) and the body text comes from trafilatura run on the same tree. Embedded social posts are
-pruned before body extraction so tweet text does not mix into the article's paragraphs.
+read into ``Extracted.posts`` and then pruned before body extraction so tweet text does not mix
+into the article's paragraphs; posts flattened into plain paragraphs are split out of the text too.
+The language is the page's declaration, else what the text clearly is (``crawler.language``), else
+the feed's or source's configured language.
 """
 
 from __future__ import annotations
@@ -26,7 +29,9 @@ from trafilatura.xml import xmltotxt
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bom
 
 from crawler.dates import parse_date
+from crawler.language import detect_language
 from crawler.listing import Matcher, compile_selector
+from crawler.posts import dedupe_posts, extract_posts, split_flattened_posts
 from crawler.textrepair import repair_text
 from crawler.types import Extracted, FeedEntry
 
@@ -755,6 +760,7 @@ def extract(
     apply_removals(tree, rules.remove_selectors)
     rule_title = _rule_text(tree, rules.title_selector)
     meta = _collect(tree)
+    posts = extract_posts(tree, url)
     remove_embeds(tree)
     ld, ids = meta.jsonld, meta.jsonld_ids
     base = _absolute(meta.base, url) or url
@@ -764,9 +770,8 @@ def extract(
         normalize_language(_m(meta, "og:locale")),
         normalize_language(ld.get("inLanguage") if isinstance(ld.get("inLanguage"), str) else None),
         normalize_language(_m(meta, "content-language", "language", "dc.language")),
-        normalize_language(language),
     )
-    dayfirst = lang != "en"
+    dayfirst = (lang or normalize_language(language)) != "en"
 
     publisher = _resolve(ld.get("publisher"), ids)
     site_names = [
@@ -908,9 +913,11 @@ def extract(
         description = description or _clean(_strip_tags(hints.summary))
         tags = tags or _dedupe(c for c in (_clean(c) for c in hints.categories) if c)
 
+    body, flat_posts = split_flattened_posts(repair_text(drop_leading_title(text, title)))
+    lang = lang or detect_language(body) or normalize_language(language)
     return Extracted(
         title=_repair_optional(title),
-        text=repair_text(drop_leading_title(text, title)),
+        text=body,
         authors=_dedupe(a for a in (repair_text(a) for a in authors) if a),
         published_at=published,
         updated_at=updated,
@@ -920,4 +927,5 @@ def extract(
         tags=_dedupe(t for t in (repair_text(t) for t in tags) if t),
         image=image,
         description=_repair_optional(description),
+        posts=dedupe_posts(posts + flat_posts),
     )

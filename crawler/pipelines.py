@@ -10,6 +10,7 @@ import logging
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from crawler.analysis import analyze
 from crawler.config import Source
 from crawler.credits import credited_source
 from crawler.extract import ExtractRules, extract
@@ -62,11 +63,13 @@ def build_record(page: RawPage, source: Source, ex: Extracted, now: datetime) ->
         raise NotAnArticle("no article text found")
     canonical = choose_canonical(ex.canonical_url, page.final_url)
     alt = {page.url, page.final_url} - {canonical}
-    return ArticleRecord(
+    title = title or text.split("\n", 1)[0][:200]
+    analysis = analyze(title, text, posts=ex.posts)
+    record = ArticleRecord(
         source=source.name,
         url=page.url,
         canonical_url=canonical,
-        title=title or text.split("\n", 1)[0][:200],
+        title=title,
         text=text,
         content_hash=content_hash(text),
         fetched_at=now,
@@ -83,7 +86,27 @@ def build_record(page: RawPage, source: Source, ex: Extracted, now: datetime) ->
         alt_urls=sorted(alt),
         minhash=fingerprint(text),
         credited_source=credited_source(text),
+        posts=list(ex.posts),
+        **analysis.as_dict(),
     )
+    return apply_keep_policy(record, source.keep)
+
+
+def apply_keep_policy(record: ArticleRecord, keep: str) -> ArticleRecord:
+    """Under ``keep = "relevant"`` an off-topic article keeps only what identifies it.
+
+    URL(s), title, dates, content hash and score stay, so the spiders never fetch it again and a
+    later ``rescore`` can say what was dropped; text, raw HTML, posts and signatures do not.
+    """
+    if keep != "relevant" or record.relevant:
+        return record
+    record.kept = False
+    record.text = ""
+    record.raw_html = b""
+    record.posts = []
+    record.minhash = None
+    record.description = None
+    return record
 
 
 def process_page(page: RawPage, source: Source, now: datetime | None = None) -> ArticleRecord:
@@ -165,5 +188,7 @@ class StorePipeline:
                 spider.counts.updated += 1
             elif result.outcome == "error":
                 spider.counts.errors += 1
+            elif result.outcome == "skipped":
+                spider.counts.skipped += 1
             else:
                 spider.counts.duplicates += 1

@@ -10,12 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any, Protocol
 
 ENV_DB = "NEWSWATCH_DB"
 ENV_ALLOW_PRIVATE = "NEWSWATCH_ALLOW_PRIVATE"
 ENV_LOG_LEVEL = "NEWSWATCH_LOG_LEVEL"
 ENV_NEAR_DUP_THRESHOLD = "NEWSWATCH_NEAR_DUP_THRESHOLD"
+ENV_TOPICS = "NEWSWATCH_TOPICS"
+ENV_ENTITIES = "NEWSWATCH_ENTITIES"
 
 NEAR_DUP_THRESHOLD = 0.8
 """Estimated Jaccard similarity of 5-word shingles above which two articles are one story."""
@@ -79,6 +82,27 @@ def near_dup_threshold(cli_value: float | None = None) -> float:
     if not 0.0 < value <= 1.0:
         raise ValueError(f"{origin}: similarity threshold must be in (0, 1], not {value}")
     return value
+
+
+def _path_setting(env: str, cli_value: str | os.PathLike[str] | None) -> Path | None:
+    raw = str(cli_value).strip() if cli_value else os.environ.get(env, "").strip()
+    return Path(raw).expanduser() if raw else None
+
+
+def topics_path(cli_value: str | os.PathLike[str] | None = None) -> Path | None:
+    """The user's topic profile: ``--topics`` > ``NEWSWATCH_TOPICS`` > None (the packaged one).
+
+    A user profile *replaces* the packaged profile (see ``crawler/catalog/topics.toml``).
+    """
+    return _path_setting(ENV_TOPICS, cli_value)
+
+
+def entities_path(cli_value: str | os.PathLike[str] | None = None) -> Path | None:
+    """The user's gazetteer: ``--entities`` > ``NEWSWATCH_ENTITIES`` > None (packaged only).
+
+    A user gazetteer *extends* the packaged one (same id: the user's entry wins).
+    """
+    return _path_setting(ENV_ENTITIES, cli_value)
 
 
 def allow_private() -> bool:

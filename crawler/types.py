@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -47,6 +48,8 @@ class Extracted:
     tags: list[str] = field(default_factory=list)
     image: str | None = None
     description: str | None = None
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    """Embedded social posts (see ``crawler.posts``), kept out of ``text``."""
 
 
 @dataclass(slots=True)

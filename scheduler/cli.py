@@ -24,7 +24,7 @@ from crawler import settings
 from crawler.config import ConfigError, Source, format_duration, load_config, parse_duration
 from scheduler import logs
 from storage.db import StorageError
-from storage.search import QueryError, export, search, write_records
+from storage.search import Analysis, QueryError, export, search, search_posts, write_records
 from storage.store import Store
 
 app = typer.Typer(
@@ -241,8 +241,12 @@ def _print_crawl_summary(results: list[Any]) -> None:
 @app.command("search")
 def search_cmd(
     query: Annotated[
-        str, typer.Argument(help='Words (accents optional), "a phrase", OR, prefix*.')
-    ],
+        str | None,
+        typer.Argument(
+            help='Words (accents optional), "a phrase", OR, prefix*. Optional with --topic, '
+            "--entity, --min-score or --relevant."
+        ),
+    ] = None,
     config: ConfigOpt = None,
     db: DbOpt = None,
     since: SinceOpt = None,
@@ -257,19 +261,76 @@ def search_cmd(
         bool,
         typer.Option("--all-copies", help="List every copy of a story, not one row per story."),
     ] = False,
+    topic: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--topic", help="Only articles reporting this topic (repeatable: all of them)."
+        ),
+    ] = None,
+    min_score: Annotated[
+        float | None,
+        typer.Option("--min-score", min=0.0, max=1.0, help="Only articles with relevance ≥ this."),
+    ] = None,
+    relevant: Annotated[
+        bool,
+        typer.Option("--relevant", help="Only articles at or above the profile's threshold."),
+    ] = False,
+    entity: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--entity",
+            help="Only articles mentioning this entity: id, name or alias (repeatable: all).",
+        ),
+    ] = None,
+    posts: Annotated[
+        bool,
+        typer.Option("--posts", help="Search embedded social posts instead of article bodies."),
+    ] = False,
+    explain: Annotated[
+        bool,
+        typer.Option("--explain", help="Show why each article matched: topics and terms."),
+    ] = False,
 ) -> None:
     """Full-text search over titles and bodies, best matches first, one row per story."""
     with friendly_errors():
         check_format(fmt)
+        if posts:
+            if not query:
+                raise UsageError("--posts needs a query (words, a handle or a name)")
+            _print_posts(
+                search_posts(
+                    _db(db),
+                    query,
+                    since=parse_when(since, "--since"),
+                    until=parse_when(until, "--until"),
+                    sources=source or None,
+                    languages=lang or None,
+                    limit=limit,
+                ),
+                fmt,
+            )
+            return
+        analysis = Analysis(
+            topics=tuple(topic or ()),
+            entities=tuple(_resolve_entities(entity or [])),
+            min_score=min_score,
+            relevant=relevant,
+        )
+        if not query and not analysis:
+            raise UsageError(
+                "give a query, or filter with --topic, --entity, --min-score or --relevant"
+            )
         rows = search(
             _db(db),
-            query,
+            query or None,
             since=parse_when(since, "--since"),
             until=parse_when(until, "--until"),
             sources=source or None,
             languages=lang or None,
             limit=limit,
             all_copies=all_copies,
+            analysis=analysis,
+            explain=explain,
         )
     if fmt != "table":
         _emit_records(rows, fmt)
@@ -281,17 +342,85 @@ def search_cmd(
     table.add_column("published", no_wrap=True)
     table.add_column("source")
     table.add_column("title / snippet", overflow="fold")
+    if explain or analysis:
+        table.add_column("relevance / why" if explain else "relevance", overflow="fold")
     for row in rows:
         cell = Text(row.get("title") or "", style="bold")
         if row.get("snippet"):
             cell.append("\n" + row["snippet"], style="")
         cell.append("\n" + (row.get("url") or ""), style="dim")
+        extra = [Text(_why(row, explain))] if explain or analysis else []
         outlets = row.get("source") or ""
         if (row.get("copies") or 1) > 1 and not all_copies:
             outlets += f"\n+{row['copies'] - 1} copies: " + ", ".join(
                 o for o in row.get("outlets") or [] if o != row.get("source")
             )
-        table.add_row(Text(_local_time(row.get("published_at"))), Text(outlets), cell)
+        table.add_row(Text(_local_time(row.get("published_at"))), Text(outlets), cell, *extra)
+    stdout.print(table)
+
+
+def _resolve_entities(values: list[str]) -> list[str]:
+    """Map aliases ("Embajada de EU", "@SRE_mx") to gazetteer ids; other values pass through
+    for storage to match against stored ids and names."""
+    if not values:
+        return []
+    from crawler.analysis import configured
+    from crawler.entities import find_entities
+
+    try:
+        _, gazetteer = configured()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    out = []
+    for value in values:
+        found = find_entities(value, gazetteer)
+        out.append(found[0]["id"] if len(found) == 1 else value)
+    return out
+
+
+def _why(row: dict[str, Any], explain: bool) -> str:
+    """Relevance, then (explaining) each topic's score and its matched terms with counts."""
+    relevance = row.get("relevance")
+    if relevance is None:
+        return "not scored"
+    verdict = "relevant" if row.get("relevant") else "not relevant"
+    lines = [f"{relevance:.2f} {verdict}"]
+    if explain:
+        matched = row.get("matched") or {}
+        for name, value in (row.get("topics") or {}).items():
+            terms = ", ".join(f"{t} ×{n}" for t, n in (matched.get(name) or {}).items())
+            lines.append(f"{name} {value:.2f}: {terms}")
+        weak = [t for t in matched if t not in (row.get("topics") or {})]
+        if weak:
+            lines.append("below floor: " + ", ".join(weak))
+        entities = ", ".join(e.get("name", "") for e in row.get("entities") or [])
+        if entities:
+            lines.append(f"entities: {entities}")
+    return "\n".join(lines)
+
+
+def _print_posts(rows: list[dict[str, Any]], fmt: str) -> None:
+    if fmt != "table":
+        _emit_records(rows, fmt)
+        return
+    if not rows:
+        stderr.print("no matches")
+        return
+    table = Table(show_lines=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("author")
+    table.add_column("post / article", overflow="fold")
+    for row in rows:
+        who = Text(row.get("author") or "")
+        if row.get("handle"):
+            who.append(f"\n@{row['handle']}", style="dim")
+        who.append(f"\n{row.get('platform') or ''}", style="dim")
+        cell = Text(row.get("snippet") or row.get("text") or "")
+        if row.get("url"):
+            cell.append("\n" + row["url"], style="dim")
+        cell.append(f"\nin: {row.get('article_title') or ''} ({row.get('source')})", style="")
+        cell.append("\n" + (row.get("article_url") or ""), style="dim")
+        table.add_row(Text(row.get("date") or ""), who, cell)
     stdout.print(table)
 
 
@@ -376,6 +505,70 @@ def recluster_cmd(
     stdout.print(
         f"reclustered {summary['articles']} articles at threshold {summary['threshold']}: "
         f"{summary['clusters']} stories, {summary['multi_member_clusters']} with copies"
+    )
+
+
+@app.command("rescore")
+def rescore_cmd(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    topics: Annotated[
+        Path | None,
+        typer.Option(
+            "--topics",
+            help="Topic profile (TOML) replacing the packaged one (default $NEWSWATCH_TOPICS).",
+            dir_okay=False,
+        ),
+    ] = None,
+    entities: Annotated[
+        Path | None,
+        typer.Option(
+            "--entities",
+            help="Gazetteer (TOML) extending the packaged one (default $NEWSWATCH_ENTITIES).",
+            dir_okay=False,
+        ),
+    ] = None,
+    batch: Annotated[int, typer.Option("--batch", min=1, max=10000)] = 500,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+) -> None:
+    """Recompute relevance, topics and entities of stored articles (nothing is refetched)."""
+    from crawler.analysis import analyze, configured
+
+    with friendly_errors():
+        check_format(fmt, ("text", "json"))
+        try:
+            profile, gazetteer = configured(topics, entities)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        store = Store(_db(db))
+        try:
+            before = store.analysis_summary()
+            changed = 0
+            for rows in store.iter_texts(batch):
+                results = []
+                for row in rows:
+                    result = analyze(row["title"], row["text"], profile, gazetteer, row["posts"])
+                    changed += result.relevant != row["relevant"]
+                    results.append({"id": row["id"], **result.as_dict()})
+                store.update_analysis(results)
+            after = store.analysis_summary()
+        finally:
+            store.close()
+    summary = {
+        "articles": after["articles"],
+        "relevant_before": before["relevant"],
+        "relevant_after": after["relevant"],
+        "changed": changed,
+        "threshold": profile.threshold,
+        "profile": profile.source,
+    }
+    if fmt == "json":
+        print(json.dumps(summary, ensure_ascii=False))
+        return
+    stdout.print(
+        f"rescored {summary['articles']} articles with {summary['profile']}: relevant "
+        f"{summary['relevant_before']} → {summary['relevant_after']} "
+        f"({summary['changed']} changed verdict; threshold {summary['threshold']:.2f})"
     )
 
 

@@ -110,6 +110,7 @@ class Article(Base):
     credited_source: Mapped[str | None] = mapped_column(Text)
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
     cluster_rep: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    matched: Mapped[Any | None] = mapped_column(JSON)
 
 
 class ArticleUrl(Base):
@@ -136,6 +137,43 @@ class LshBand(Base):
     )
     band: Mapped[int] = mapped_column(Integer, primary_key=True)
     hash: Mapped[int] = mapped_column(BigInteger)
+
+
+class Post(Base):
+    """One embedded social post of an article, searchable on its own (``posts_fts`` on SQLite)."""
+
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    platform: Mapped[str] = mapped_column(String(32))
+    author: Mapped[str | None] = mapped_column(Text)
+    handle: Mapped[str | None] = mapped_column(Text)
+    date: Mapped[str | None] = mapped_column(String(40))
+    url: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
+
+
+class Skipped(Base):
+    """An article a ``keep = "relevant"`` source judged off-topic: remembered, not kept."""
+
+    __tablename__ = "skipped"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(200), index=True)
+    url: Mapped[str] = mapped_column(Text, index=True)
+    canonical_url: Mapped[str] = mapped_column(Text, unique=True)
+    title: Mapped[str] = mapped_column(Text, default="")
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    published_offset: Mapped[int | None] = mapped_column(Integer)
+    relevance: Mapped[float | None] = mapped_column(Float)
+    topics: Mapped[Any | None] = mapped_column(JSON)
+    content_hash: Mapped[str] = mapped_column(String(128))
+    fetched_at: Mapped[datetime] = mapped_column(DateTime)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class CrawlRun(Base):
@@ -169,5 +207,7 @@ articles = Article.__table__
 sources = Source.__table__
 article_urls = ArticleUrl.__table__
 lsh_bands = LshBand.__table__
+posts = Post.__table__
+skipped = Skipped.__table__
 crawl_runs = CrawlRun.__table__
 daemon_lock = DaemonLock.__table__

@@ -34,6 +34,7 @@ ISO 8601 strings in the offset the source published them in (``2025-12-11T09:15:
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import re
 import unicodedata
@@ -61,8 +62,8 @@ from sqlalchemy.exc import OperationalError
 
 from storage import clusters
 from storage.db import StorageError, get_engine, is_sqlite, one_line
-from storage.models import articles
-from storage.records import RECORD_FIELDS, row_to_record, to_utc
+from storage.models import articles, posts
+from storage.records import RECORD_FIELDS, iso, join_offset, row_to_record, to_utc
 
 MAX_QUERY_LENGTH = 1000
 SNIPPET_OPEN, SNIPPET_CLOSE, SNIPPET_ELLIPSIS = "«", "»", "…"
@@ -71,6 +72,7 @@ TITLE_WEIGHT, TEXT_WEIGHT = 5.0, 1.0
 FORMATS = ("json", "jsonl", "csv")
 
 _FTS = table("articles_fts", column("rowid"))
+_POSTS_FTS = table("posts_fts", column("rowid"))
 _COLUMNS = [c for c in articles.c if c.name not in ("raw_html", "minhash")]
 _OPERATORS = {"AND", "OR", "NOT"}
 _TOKEN = re.compile(r'"([^"]*)"|([^\s"]+)')
@@ -180,7 +182,84 @@ def to_fts5(parsed: ParsedQuery) -> str:
     return f"({positive}) NOT ({' OR '.join(atom(t) for t in parsed.negatives)})"
 
 
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """Filters on the analysis columns (see ``docs/analysis.md``); empty means no filter.
+
+    ``topics``: the article reports every one of these topics (a reported topic scored at or
+    above the profile's topic floor); ``entities``: it mentions every one of these (entity id
+    or display name, accent- and case-insensitive); ``min_score``: relevance at least this;
+    ``relevant``: only articles at or above the profile's threshold.
+    """
+
+    topics: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()
+    min_score: float | None = None
+    relevant: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.topics or self.entities or self.min_score is not None or self.relevant)
+
+
 def search(
+    url: str,
+    query: str | None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sources: list[str] | None = None,
+    languages: list[str] | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    all_copies: bool = False,
+    analysis: Analysis | None = None,
+    explain: bool = False,
+) -> list[dict[str, Any]]:
+    """Best matches first, each record with a plain-text ``snippet`` (matches in «…»).
+
+    By default one record per story cluster (see :func:`storage.clusters.collapse`: the
+    representative when it matches, with the best-matching copy's snippet), ranked by the
+    cluster's best hit; ``all_copies=True`` lists every matching article. Every record carries
+    ``copies`` and ``outlets`` of its whole cluster.
+
+    ``query`` may be None when ``analysis`` filters are given: the matching articles are then
+    listed most relevant first. ``explain=True`` adds ``matched`` (per topic, the matched terms
+    with counts) to each record.
+    """
+    analysis = analysis or Analysis()
+    if query is None or (not query.strip() and analysis):
+        if not analysis:
+            raise QueryError('empty query: give one or more words, or a "quoted phrase"')
+        parsed = None
+    else:
+        parsed = parse_query(query)
+    if limit < 0 or offset < 0:
+        raise QueryError("limit and offset must not be negative")
+    engine = get_engine(url)
+    filters = _filters(since, until, sources, languages)
+    filters += _analysis_filters(engine, analysis)
+    if parsed is None:
+        backend = _browse
+    else:
+        backend = _search_sqlite if is_sqlite(engine) else _search_fallback
+    if not is_sqlite(engine) and (analysis.topics or analysis.entities):
+        backend = _python_filtered(backend, analysis)
+    if all_copies:
+        hits = backend(engine, parsed, filters, limit, offset)
+        with engine.connect() as conn:
+            return _explained(conn, clusters.annotate(conn, hits), explain)
+    window = max(4 * (limit + offset), 50)
+    while True:
+        hits = backend(engine, parsed, filters, window, 0)
+        with engine.connect() as conn:
+            stories = clusters.collapse(conn, hits)
+            if len(stories) >= limit + offset or len(hits) < window:
+                page = clusters.annotate(conn, stories[offset : offset + limit])
+                return _explained(conn, page, explain)
+        window *= 4
+
+
+def search_posts(
     url: str,
     query: str,
     *,
@@ -190,33 +269,70 @@ def search(
     languages: list[str] | None = None,
     limit: int = 20,
     offset: int = 0,
-    all_copies: bool = False,
 ) -> list[dict[str, Any]]:
-    """Best matches first, each record with a plain-text ``snippet`` (matches in «…»).
+    """Search embedded posts (author, handle, text) instead of article bodies, best first.
 
-    By default one record per story cluster (see :func:`storage.clusters.collapse`: the
-    representative when it matches, with the best-matching copy's snippet), ranked by the
-    cluster's best hit; ``all_copies=True`` lists every matching article. Every record carries
-    ``copies`` and ``outlets`` of its whole cluster.
+    Each record: ``platform, author, handle, date, url, text, snippet`` of the post, plus its
+    article's ``article_id, article_url, article_title, source, published_at``. Date filters
+    apply to the article. Same query language and accent folding as :func:`search`.
     """
     parsed = parse_query(query)
     if limit < 0 or offset < 0:
         raise QueryError("limit and offset must not be negative")
     engine = get_engine(url)
     filters = _filters(since, until, sources, languages)
-    backend = _search_sqlite if is_sqlite(engine) else _search_fallback
-    if all_copies:
-        hits = backend(engine, parsed, filters, limit, offset)
-        with engine.connect() as conn:
-            return clusters.annotate(conn, hits)
-    window = max(4 * (limit + offset), 50)
-    while True:
-        hits = backend(engine, parsed, filters, window, 0)
-        with engine.connect() as conn:
-            stories = clusters.collapse(conn, hits)
-            if len(stories) >= limit + offset or len(hits) < window:
-                return clusters.annotate(conn, stories[offset : offset + limit])
-        window *= 4
+    p, a = posts.c, articles.c
+    cols = [
+        p.id.label("post_id"), p.platform, p.author, p.handle, p.date, p.url, p.text,
+        a.id.label("article_id"), a.url.label("article_url"), a.title.label("article_title"),
+        a.source, a.published_at, a.published_offset,
+    ]  # fmt: skip
+    joined = posts.join(articles, a.id == p.article_id)
+    if is_sqlite(engine):
+        fts = literal_column("posts_fts")
+        snippet = func.snippet(fts, 2, SNIPPET_OPEN, SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_WORDS)
+        rank = func.bm25(fts)
+        stmt = (
+            select(*cols, snippet.label("snippet"))
+            .select_from(joined.join(_POSTS_FTS, _POSTS_FTS.c.rowid == p.id))
+            .where(text("posts_fts MATCH :fts").bindparams(bindparam("fts", to_fts5(parsed))))
+            .order_by(rank, _when().desc(), p.id)
+        )
+    else:
+        doc = _folded(func.concat(p.author, " ", p.handle, " ", p.text))
+        groups = [or_(*(doc.op("~")(_pattern(t)) for t in g)) for g in parsed.groups]
+        negatives = [~doc.op("~")(_pattern(t)) for t in parsed.negatives]
+        stmt = (
+            select(*cols)
+            .select_from(joined)
+            .where(and_(*groups, *negatives))
+            .order_by(_when().desc(), p.id)
+        )
+    stmt = stmt.where(*filters).limit(limit).offset(offset)
+    with engine.connect() as conn:
+        rows = _run(conn, stmt).mappings().all()
+    terms = [t for g in parsed.groups for t in g]
+    out = []
+    for row in rows:
+        snip = row.get("snippet") if "snippet" in row else None
+        out.append(
+            {
+                "post_id": row["post_id"],
+                "platform": row["platform"],
+                "author": row["author"],
+                "handle": row["handle"],
+                "date": row["date"],
+                "url": row["url"],
+                "text": row["text"],
+                "snippet": snip if snip is not None else _py_snippet(row["text"] or "", terms),
+                "article_id": row["article_id"],
+                "article_url": row["article_url"],
+                "article_title": row["article_title"],
+                "source": row["source"],
+                "published_at": iso(join_offset(row["published_at"], row["published_offset"])),
+            }
+        )
+    return out
 
 
 def export(
@@ -228,11 +344,18 @@ def export(
     sources: list[str] | None = None,
     languages: list[str] | None = None,
     limit: int | None = None,
+    analysis: Analysis | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Stream matching records, newest first (``snippet`` is None); rows are fetched in batches."""
+    """Stream matching records, newest first (``snippet`` is None); rows are fetched in batches.
+
+    ``analysis`` filters need SQLite's JSON functions for topics and entities; on other
+    databases those two are applied to the streamed records instead.
+    """
     parsed = parse_query(query) if query is not None else None
+    analysis = analysis or Analysis()
     engine = get_engine(url)
     stmt = select(*_COLUMNS).where(*_filters(since, until, sources, languages))
+    stmt = stmt.where(*_analysis_filters(engine, analysis))
     if parsed is not None:
         if is_sqlite(engine):
             matching = text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :fts")
@@ -240,9 +363,16 @@ def export(
         else:
             stmt = stmt.where(_fallback_condition(parsed))
     stmt = stmt.order_by(_when().desc(), articles.c.id.desc())
-    if limit is not None:
+    records = _stream(engine, stmt)
+    if not is_sqlite(engine) and (analysis.topics or analysis.entities):
+        wanted = _entity_ids(engine, analysis.entities)
+        records = (r for r in records if _record_matches(r, analysis.topics, wanted))
+        if limit is not None:
+            records = itertools.islice(records, limit)
+    elif limit is not None:
         stmt = stmt.limit(limit)
-    return clusters.annotate_stream(engine, _stream(engine, stmt))
+        records = _stream(engine, stmt)
+    return clusters.annotate_stream(engine, records)
 
 
 def _stream(engine: Engine, stmt: Select) -> Iterator[dict[str, Any]]:
@@ -352,6 +482,111 @@ def _filters(since, until, sources, languages) -> list:
         codes = [code.strip().lower() for code in languages if code.strip()]
         where.append(or_(*(or_(lang == c, lang.like(c + "-%")) for c in codes)))
     return where
+
+
+def _analysis_filters(engine: Engine, analysis: Analysis) -> list:
+    """SQL conditions for the analysis filters; topic/entity ones only on SQLite (JSON1)."""
+    where: list = []
+    a = articles.c
+    if analysis.min_score is not None:
+        where.append(a.relevance >= float(analysis.min_score))
+    if analysis.relevant:
+        where.append(a.relevant.is_(True))
+    if not is_sqlite(engine):
+        return where
+    for i, topic in enumerate(analysis.topics):
+        name = f"topic_{i}"
+        where.append(
+            text(
+                f"EXISTS (SELECT 1 FROM json_each(articles.topics) AS jt WHERE jt.key = :{name})"
+            ).bindparams(bindparam(name, topic.strip().lower()))
+        )
+    for i, ids in enumerate(_entity_ids(engine, analysis.entities)):
+        if not ids:
+            where.append(literal_column("0") == 1)
+            continue
+        name = f"entity_{i}"
+        where.append(
+            text(
+                "EXISTS (SELECT 1 FROM json_each(articles.entities) AS je "
+                f"WHERE json_extract(je.value, '$.id') IN :{name})"
+            ).bindparams(bindparam(name, sorted(ids), expanding=True))
+        )
+    return where
+
+
+def _entity_ids(engine: Engine, wanted: Iterable[str]) -> list[set[str]]:
+    """For each ``--entity`` value, the stored entity ids it names (by id or display name).
+
+    Names are compared accent- and case-folded, so "Secretaria de Relaciones Exteriores" finds
+    the SRE. The stored (id, name) pairs are read once; there are only as many as the gazetteer.
+    """
+    wanted = [w for w in wanted if w and w.strip()]
+    if not wanted:
+        return []
+    with engine.connect() as conn:
+        rows = conn.execute(select(articles.c.entities).where(articles.c.entities.is_not(None)))
+        known: dict[str, set[str]] = {}
+        for (entities,) in rows:
+            for item in entities or []:
+                if isinstance(item, dict) and item.get("id"):
+                    ident = str(item["id"])
+                    known.setdefault(_norm(ident), set()).add(ident)
+                    if item.get("name"):
+                        known.setdefault(_norm(str(item["name"])), set()).add(ident)
+    return [known.get(_norm(w), set()) for w in wanted]
+
+
+def _norm(value: str) -> str:
+    return " ".join(fold(value).replace("_", " ").split())
+
+
+def _record_matches(record: dict[str, Any], topics: Iterable[str], ids: list[set[str]]) -> bool:
+    """Python-side topic/entity filter (databases without SQLite's JSON functions)."""
+    have_topics = set((record.get("topics") or {}).keys())
+    if any(t.strip().lower() not in have_topics for t in topics):
+        return False
+    have_ids = {str(e.get("id")) for e in record.get("entities") or [] if isinstance(e, dict)}
+    return all(have_ids & wanted for wanted in ids)
+
+
+def _python_filtered(backend, analysis: Analysis):
+    """Wrap a search backend so topic/entity filters are applied to its records."""
+
+    def run(engine: Engine, parsed, filters, limit, offset) -> list[dict]:
+        ids = _entity_ids(engine, analysis.entities)
+        hits = backend(engine, parsed, filters, (limit + offset) * 4 + 50, 0)
+        kept = [h for h in hits if _record_matches(h, analysis.topics, ids)]
+        return kept[offset : offset + limit]
+
+    return run
+
+
+def _explained(conn, records: list[dict[str, Any]], explain: bool) -> list[dict[str, Any]]:
+    """Add ``matched`` (per topic, terms with counts) to records when asked to explain."""
+    if not explain or not records:
+        return records
+    ids = [r["id"] for r in records]
+    rows = conn.execute(select(articles.c.id, articles.c.matched).where(articles.c.id.in_(ids)))
+    matched = dict(rows.all())
+    for record in records:
+        record["matched"] = matched.get(record["id"]) or {}
+    return records
+
+
+def _browse(engine: Engine, parsed, filters, limit, offset) -> list[dict]:
+    """No query, only filters: most relevant first, then newest."""
+    a = articles.c
+    stmt = (
+        select(*_COLUMNS)
+        .where(*filters)
+        .order_by(a.relevance.is_(None), a.relevance.desc(), _when().desc(), a.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    with engine.connect() as conn:
+        rows = _run(conn, stmt).mappings().all()
+    return [row_to_record(row, snippet=_py_snippet(row["text"] or "", [])) for row in rows]
 
 
 def _run(conn, stmt):

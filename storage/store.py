@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,16 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from storage import clusters
 from storage.db import get_engine, is_sqlite, write_connection
-from storage.models import RUN_OUTCOMES, article_urls, articles, crawl_runs, daemon_lock, sources
+from storage.models import (
+    RUN_OUTCOMES,
+    article_urls,
+    articles,
+    crawl_runs,
+    daemon_lock,
+    posts,
+    skipped,
+    sources,
+)
 from storage.neardup import DEFAULT_THRESHOLD, pack_signature, unpack_signature
 from storage.records import (
     clean_json,
@@ -214,6 +223,9 @@ class Store:
     def seen_urls(self, urls: Iterable[str]) -> dict[str, datetime]:
         """For each of ``urls`` already stored, when its article was last fetched (aware UTC).
 
+        Off-topic articles a ``keep = "relevant"`` source did not keep (table ``skipped``) count
+        as stored, so they are not fetched again either.
+
         Spiders ask this once per batch of links: a link is fetched again only when its feed or
         sitemap entry says it changed after that time.
         """
@@ -231,6 +243,10 @@ class Store:
                     .where(article_urls.c.url.in_(chunk)),
                     select(a.url, a.fetched_at).where(a.url.in_(chunk)),
                     select(a.canonical_url, a.fetched_at).where(a.canonical_url.in_(chunk)),
+                    select(skipped.c.url, skipped.c.fetched_at).where(skipped.c.url.in_(chunk)),
+                    select(skipped.c.canonical_url, skipped.c.fetched_at).where(
+                        skipped.c.canonical_url.in_(chunk)
+                    ),
                 )
                 for url, fetched in conn.execute(stmt):
                     when = _aware(fetched)
@@ -257,7 +273,11 @@ class Store:
         for attempt in (1, 2):
             try:
                 with conn.begin_nested():
-                    return self._store_one(conn, record, now)
+                    if not getattr(record, "kept", True):
+                        return _skip_one(conn, record, now)
+                    result = self._store_one(conn, record, now)
+                    _after_store(conn, record, result)
+                    return result
             except IntegrityError as exc:
                 if attempt == 2:
                     log.warning("could not store %s: %s", record.url, exc.orig)
@@ -387,6 +407,69 @@ class Store:
                 ).select_from(sizes)
             ).one()
         return {"articles": total, "clusters": n_clusters, "multi_member_clusters": int(multi)}
+
+    # -- analysis ----------------------------------------------------------------------------
+
+    def iter_texts(self, batch: int = 500) -> Iterator[list[dict[str, Any]]]:
+        """Stored articles as ``{"id", "title", "text", "posts", "relevant"}``, ``batch`` at a time.
+
+        Each batch is read in its own short transaction, so a rescore never holds a read
+        snapshot open across the whole corpus and writers are not starved.
+        """
+        a = articles.c
+        stmt = select(a.id, a.title, a.text, a.posts, a.relevant)
+        for rows in self._batches(stmt, batch):
+            yield [
+                {
+                    "id": r.id,
+                    "title": r.title or "",
+                    "text": r.text or "",
+                    "posts": list(r.posts or []),
+                    "relevant": None if r.relevant is None else bool(r.relevant),
+                }
+                for r in rows
+            ]
+
+    def update_analysis(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Write ``relevance, relevant, topics, matched, entities`` of articles by ``id``.
+
+        One write transaction for the given rows (pass one batch at a time); returns how many
+        articles were updated. Text is untouched, so the full-text index is not rewritten.
+        """
+        count = 0
+        with write_connection(self.engine) as conn:
+            for row in rows:
+                values = {
+                    "relevance": row.get("relevance"),
+                    "relevant": row.get("relevant"),
+                    "topics": clean_json(dict(row.get("topics") or {})),
+                    "matched": clean_json(dict(row.get("matched") or {})),
+                    "entities": clean_json(list(row.get("entities") or [])),
+                }
+                result = conn.execute(
+                    update(articles).where(articles.c.id == row["id"]).values(**values)
+                )
+                count += result.rowcount
+        return count
+
+    def analysis_summary(self) -> dict[str, int]:
+        """``articles``, ``relevant``, ``unscored`` (kept articles) and ``skipped`` (not kept)."""
+        a = articles.c
+        with self.engine.connect() as conn:
+            total, relevant, unscored = conn.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(a.relevant.cast(Integer)), 0),
+                    func.coalesce(func.sum(a.relevance.is_(None).cast(Integer)), 0),
+                )
+            ).one()
+            n_skipped = conn.execute(select(func.count()).select_from(skipped)).scalar_one()
+        return {
+            "articles": int(total),
+            "relevant": int(relevant),
+            "unscored": int(unscored),
+            "skipped": int(n_skipped),
+        }
 
     def raw_html(self, article_id: int) -> bytes | None:
         """The page as fetched (decompressed), for re-extraction and debugging."""
@@ -561,6 +644,11 @@ def _article_values(record: ArticleRecord, now) -> dict[str, Any]:
         "fetched_at": to_utc(record.fetched_at) or now,
         "first_seen_at": now,
         "posts": clean_json(list(record.posts)) or None,
+        "relevance": record.relevance,
+        "relevant": record.relevant,
+        "topics": clean_json(dict(record.topics)) if record.relevance is not None else None,
+        "matched": clean_json(dict(record.matched)) if record.relevance is not None else None,
+        "entities": clean_json(list(record.entities)) if record.relevance is not None else None,
         "minhash": pack_signature(record.minhash),
         "credited_source": clean_optional(record.credited_source),
     }
@@ -596,7 +684,8 @@ def _update_values(existing: Mapping[str, Any], values: Mapping[str, Any], now) 
         for k in (
             "title", "text", "authors", "language", "section", "tags", "image",
             "description", "raw_html", "content_hash", "fetched_at", "posts",
-            "minhash", "credited_source",
+            "minhash", "credited_source", "relevance", "relevant", "topics", "matched",
+            "entities",
         )
     }  # fmt: skip
     if values["updated_at"] is not None:
@@ -618,3 +707,59 @@ def _record_urls(
     rows = [{"url": u, "article_id": article_id} for u in dict.fromkeys(u for u in urls if u)]
     if rows:
         conn.execute(_insert(conn, article_urls).values(rows).on_conflict_do_nothing())
+
+
+def _after_store(conn: Connection, record: ArticleRecord, result: StoreResult) -> None:
+    """Keep ``posts`` (and so ``posts_fts``) in step with a new or changed article, and forget
+    an earlier off-topic skip of the same URL (the article is now kept whole)."""
+    if result.outcome not in ("new", "updated"):
+        return
+    _write_posts(conn, result.article_id, record.posts)
+    urls = {u for u in (record.canonical_url, record.url) if u}
+    if urls:
+        conn.execute(skipped.delete().where(skipped.c.canonical_url.in_(sorted(urls))))
+
+
+def _write_posts(conn: Connection, article_id: int, items: Iterable[Mapping[str, Any]]) -> None:
+    conn.execute(posts.delete().where(posts.c.article_id == article_id))
+    rows = [
+        {
+            "article_id": article_id,
+            "position": i,
+            "platform": clean_text(str(p.get("platform") or "unknown")),
+            "author": clean_optional(p.get("author")),
+            "handle": clean_optional(p.get("handle")),
+            "date": clean_optional(p.get("date")),
+            "url": clean_optional(p.get("url")),
+            "text": clean_optional(p.get("text")),
+        }
+        for i, p in enumerate(items)
+    ]
+    if rows:
+        conn.execute(posts.insert(), rows)
+
+
+def _skip_one(conn: Connection, record: ArticleRecord, now) -> StoreResult:
+    """Remember an off-topic article without its text: upsert by canonical URL."""
+    if not record.url or not record.content_hash:
+        raise ValueError("record has no url or content_hash")
+    published_at, published_offset = split_offset(record.published_at)
+    canonical = clean_text(record.canonical_url or record.url)
+    values = {
+        "source": clean_text(record.source),
+        "url": clean_text(record.url),
+        "title": clean_text(record.title or ""),
+        "published_at": published_at,
+        "published_offset": published_offset,
+        "relevance": record.relevance,
+        "topics": clean_json(dict(record.topics)),
+        "content_hash": clean_text(record.content_hash),
+        "fetched_at": to_utc(record.fetched_at) or now,
+    }
+    stmt = _insert(conn, skipped).values(canonical_url=canonical, first_seen_at=now, **values)
+    stmt = stmt.on_conflict_do_update(index_elements=["canonical_url"], set_=values)
+    conn.execute(stmt)
+    ident = conn.execute(
+        select(skipped.c.id).where(skipped.c.canonical_url == canonical)
+    ).scalar_one()
+    return StoreResult("skipped", ident)

@@ -42,6 +42,16 @@ class ArticleRecord:
     """Near-duplicate signature of the body (None: too short to judge, exact dedupe only)."""
     credited_source: str | None = None
     """The outlet or agency the text credits ("Fuente: X", "(AP)"), normalised."""
+    relevance: float | None = None
+    """Overall relevance in [0, 1] against the topic profile (None: not scored)."""
+    relevant: bool | None = None
+    topics: dict[str, float] = field(default_factory=dict)
+    """Reported topics and their scores, best first."""
+    matched: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per topic, the matched terms with counts (the explanation of the scores)."""
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    kept: bool = True
+    """False: off-topic under ``keep = "relevant"``; only URL, title, date and score are kept."""
 
 
 @dataclass(slots=True)

@@ -163,7 +163,9 @@ def test_failing_source_backs_off_while_the_other_keeps_its_schedule(site, tmp_p
     assert d.stop() == 0
     good = [r for r in runs(db, "tribuna") if r[1] == "ok"]
     bad = runs(db, "borderreport")
-    assert bad and all(r[1] == "failed" and "500" in (r[2] or "") for r in bad)
+    # The run in flight when SIGTERM arrived may end as "shutdown"; every other one saw the 500.
+    assert all(r[1] == "failed" and "500" in (r[2] or "") for r in bad[:-1])
+    assert len(bad) >= 2
     # 2 s interval with backoff 2, 4, 8 s: the failing source runs far less often.
     assert len(good) >= 5
     assert len(bad) < len(good)
@@ -172,7 +174,7 @@ def test_failing_source_backs_off_while_the_other_keeps_its_schedule(site, tmp_p
         "select consecutive_failures, backoff_until, last_attempt from sources where name = ?",
         "borderreport",
     )
-    assert failures == len(bad)
+    assert failures in (len(bad) - 1, len(bad))
     assert backoff > attempt
 
 

@@ -17,8 +17,10 @@ target_metadata = Base.metadata
 
 
 def _include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Keep autogenerate away from the FTS5 table and its shadow tables (managed by hand)."""
-    return not (type_ == "table" and name is not None and name.startswith("articles_fts"))
+    """Keep autogenerate away from the FTS5 tables and their shadow tables (managed by hand)."""
+    return not (
+        type_ == "table" and name is not None and name.startswith(("articles_fts", "posts_fts"))
+    )
 
 
 def _run(connection) -> None:

@@ -27,7 +27,7 @@ from storage.models import articles
 from storage.store import Store
 from storage.types import ArticleRecord
 
-WORDS = (
+_WORDLIST = (
     "el la los las de del en y que a por con para se su sus un una al es como más pero sus "
     "gobierno seguridad frontera armas tráfico cártel fiscalía detenido operativo federal estado "
     "municipio policía ejército guardia nacional méxico estados unidos sonora arizona nogales "
@@ -38,7 +38,8 @@ WORDS = (
     "vehículo camión agentes elementos autoridades presunto responsable delito víctima denuncia "
     "mandatario presidenta congreso senado ley reforma recursos presupuesto programa plan medidas "
     "inspección control vigilancia puertos entrada cruce norte sur país nación capital ciudad"
-).split()  # noqa: SIM905
+)
+WORDS = _WORDLIST.split()
 STATEMENT = (
     "ambas delegaciones reafirmaron su compromiso con la responsabilidad compartida el respeto "
     "mutuo a la soberanía y la confianza entre las instituciones de los dos países"

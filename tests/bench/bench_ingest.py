@@ -313,6 +313,7 @@ def run(quick: bool = False) -> Iterator[dict]:
             **common, fetched=fetched["pages"], wall_s=round(fetch.wall_s, 2),
             cpu_s=round(fetch.cpu_s, 2), startup_cpu_s=round(idle.cpu_s, 2),
             cpu_s_per_page=round(fetch_cpu_per_page, 5), server_cpu_s=fetch.server_cpu_s,
+            loadavg_1m=fetch.loadavg_1m,
             mb=round(fetched["bytes"] / 2**20, 1),
         )  # fmt: skip
 
@@ -324,6 +325,7 @@ def run(quick: bool = False) -> Iterator[dict]:
             "extract_only_pages_per_s", len(site.article_paths) / ex["wall_s"], "pages/s",
             **common, wall_s=round(ex["wall_s"], 2), cpu_s=round(ex["cpu_s"], 2),
             cpu_s_per_page=round(extract_cpu_per_page, 5), cores=1,
+            pages_per_cpu_s=round(len(site.article_paths) / max(ex["cpu_s"], 1e-9), 1),
             what="crawler.extract.extract (metadata + body), in-process",
         )  # fmt: skip
 
@@ -337,6 +339,8 @@ def run(quick: bool = False) -> Iterator[dict]:
             stored=naive_stats["stored"], empty=naive_stats["empty"], rows=_rows(naive_db),
             wall_s=round(naive.wall_s, 2), cpu_s=round(naive.cpu_s, 2),
             peak_rss_mb=round(naive.peak_rss_mb, 1), server_cpu_s=naive.server_cpu_s,
+            loadavg_1m=naive.loadavg_1m,
+            articles_per_cpu_s=round(naive_stats["stored"] / max(naive.cpu_s, 1e-9), 1),
             what="Scrapy + trafilatura.extract(with_metadata, json) in the callback + sqlite3 "
                  "commit per item (default journal mode)",
         )  # fmt: skip
@@ -365,6 +369,7 @@ def run(quick: bool = False) -> Iterator[dict]:
             "exit_code": ingest.returncode,
             "server_cpu_s": ingest.server_cpu_s,
             "loadavg_1m": ingest.loadavg_1m,
+            "articles_per_cpu_s": round(processed / max(ingest.cpu_s, 1e-9), 1),
         }
         if ingest.returncode != 0:
             ingest_detail["stderr_tail"] = ingest.stderr[-1000:]
