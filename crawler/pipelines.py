@@ -147,15 +147,23 @@ class StorePipeline:
     def spider(self):
         return self.crawler.spider
 
-    def process_item(self, item):
+    async def process_item(self, item):
         if not isinstance(item, RawPage):
             return item
+        from crawler.workers import WorkerError, shared_pool
+
         spider = self.spider
         try:
-            record = process_page(item, spider.source)
+            record = await shared_pool().process(item, spider.source)
         except NotAnArticle as exc:
             spider.counts.errors += 1
             log.warning("source %s: %s: %s", spider.source.name, item.final_url, exc)
+            return None
+        except WorkerError as exc:
+            spider.counts.errors += 1
+            log.error(
+                "source %s: extraction failed for %s: %s", spider.source.name, item.final_url, exc
+            )
             return None
         except Exception:
             spider.counts.errors += 1

@@ -18,8 +18,9 @@ from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 
 from crawler.config import Source
-from crawler.settings import near_dup_threshold, scrapy_settings
+from crawler.settings import MAX_REASONS, near_dup_threshold, scrapy_settings
 from crawler.spiders import spider_for
+from crawler.workers import shutdown_shared_pool
 from storage.store import Store
 from storage.types import RunCounts
 
@@ -143,12 +144,18 @@ def run_crawl(
         validators = {"etag": state.get("etag"), "last_modified": state.get("last_modified")}
         process.crawl(crawler, source=source, store=store, validators=validators)
         runs.append((source, crawler, run_id))
-    process.start()
+    try:
+        process.start()
+    finally:
+        shutdown_shared_pool()
     results = []
     for source, crawler, run_id in runs:
         result = _result(source, crawler, started)
         store.finish_run(
-            run_id, "ok" if result.ok else "failed", result.counts.as_dict(), result.error
+            run_id,
+            "ok" if result.ok else "failed",
+            {**result.counts.as_dict(), "warnings": result.warnings[:MAX_REASONS]},
+            result.error,
         )
         fresh = result.ok and not result.not_modified
         store.record_source_result(

@@ -1,0 +1,120 @@
+"""Extraction off the reactor thread, in a small process pool shared by every source of a crawl.
+
+Scrapy runs on one thread and extraction is CPU-bound, so a crawl that extracts in its callbacks
+uses one core. Here each fetched page is handed to a worker process (``forkserver``: the server
+imports the extraction stack once and forks ready workers, so none pays the imports again) while
+the reactor keeps downloading. Small runs — a poll that finds a handful of new articles — never
+start the pool: the first pages of a process are extracted inline, and the pool starts only when
+a crawl turns out to be big enough to repay it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import threading
+import traceback
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
+
+from crawler.config import Source
+from crawler.types import RawPage
+from storage.types import ArticleRecord
+
+log = logging.getLogger(__name__)
+
+INLINE_FIRST = 12
+"""Pages extracted in the crawl process before the pool starts (a poll rarely gets further);
+``NEWSWATCH_INLINE_FIRST`` overrides it."""
+
+
+def worker_count() -> int:
+    """``NEWSWATCH_EXTRACT_WORKERS`` (0 = inline only), else one worker per core."""
+    raw = os.environ.get("NEWSWATCH_EXTRACT_WORKERS", "").strip()
+    if raw.isdigit():
+        return int(raw)
+    return max(1, os.cpu_count() or 1)
+
+
+class WorkerError(RuntimeError):
+    """An unexpected failure inside a worker, carried back as one line plus the worker's trace."""
+
+
+def _extract_in_worker(page: RawPage, source: Source, now: datetime) -> ArticleRecord:
+    from crawler.pipelines import NotAnArticle, process_page
+
+    try:
+        return process_page(page, source, now)
+    except NotAnArticle:
+        raise
+    except Exception as exc:
+        raise WorkerError(f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}") from None
+
+
+class ExtractionPool:
+    """One lazily started process pool per crawl process, rebuilt if a worker dies."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        raw = os.environ.get("NEWSWATCH_INLINE_FIRST", "").strip()
+        self.inline_left = int(raw) if raw.isdigit() else INLINE_FIRST
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _pool(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                ctx = multiprocessing.get_context("forkserver")
+                ctx.set_forkserver_preload(["crawler.pipelines"])
+                self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+                log.debug("extraction pool started with %d workers", self.workers)
+            return self._executor
+
+    async def process(self, page: RawPage, source: Source) -> ArticleRecord:
+        """Extract one page into a record: inline for the first pages, then in a worker."""
+        from crawler.pipelines import process_page
+
+        now = datetime.now(UTC)
+        if self.workers == 0 or self.inline_left > 0:
+            self.inline_left -= 1
+            return process_page(page, source, now)
+        future: Future = self._pool().submit(_extract_in_worker, page, source, now)
+        try:
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool:
+            log.warning("an extraction worker died; restarting the pool")
+            self._discard()
+            raise WorkerError(f"extraction worker died on {page.final_url}") from None
+
+    def _discard(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+
+_shared: ExtractionPool | None = None
+
+
+def shared_pool() -> ExtractionPool:
+    """The process's pool (every source's pipeline uses the same one)."""
+    global _shared
+    if _shared is None:
+        _shared = ExtractionPool(worker_count())
+    return _shared
+
+
+def shutdown_shared_pool() -> None:
+    global _shared
+    if _shared is not None:
+        _shared.shutdown()
+        _shared = None
