@@ -254,6 +254,7 @@ class FixtureServer:
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128
     block_on_close = False
     allow_reuse_address = True
 
