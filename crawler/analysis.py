@@ -15,6 +15,7 @@ from typing import Any
 from crawler import settings
 from crawler.entities import Gazetteer, find_entities, load_gazetteer
 from crawler.relevance import DEFAULT_PROFILE, Profile, load_profile, score
+from crawler.textmatch import tokenize
 
 __all__ = ["DEFAULT_PROFILE", "Analysis", "analyze", "configured", "gazetteer", "profile"]
 
@@ -100,12 +101,13 @@ def analyze(
         default_profile, default_gazetteer = configured()
         profile = profile or default_profile
         gazetteer = gazetteer or default_gazetteer
-    result = score(title or "", text or "", profile)
-    parts = [title or "", text or ""]
+    title_tokens, text_tokens = tokenize(title or ""), tokenize(text or "")
+    result = score(title or "", text or "", profile, tokens=(title_tokens, text_tokens))
+    entity_tokens = title_tokens + text_tokens
     for post in posts or []:
         signature = f"{post.get('author') or ''} (@{post['handle']})" if post.get("handle") else ""
-        parts.append(" ".join(p for p in (post.get("text") or "", signature) if p))
-    entities = find_entities("\n\n".join(p for p in parts if p), gazetteer)
+        entity_tokens += tokenize(" ".join(p for p in (post.get("text") or "", signature) if p))
+    entities = find_entities("", gazetteer, tokens=entity_tokens)
     return Analysis(
         relevance=result.relevance,
         relevant=result.relevant,

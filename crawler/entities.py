@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from crawler.textmatch import Matcher, longest_non_overlapping, pattern_key, tokenize
+from crawler.textmatch import Matcher, Token, longest_non_overlapping, pattern_key, tokenize
 
 DEFAULT_GAZETTEER = Path(__file__).resolve().parent / "catalog" / "entities.toml"
 
@@ -147,14 +147,17 @@ def _build(entities: dict[str, Entity], sources: tuple[str, ...]) -> Gazetteer:
     return Gazetteer(entities, sources, matcher)
 
 
-def find_entities(text: str, gazetteer: Gazetteer) -> list[dict[str, Any]]:
+def find_entities(
+    text: str, gazetteer: Gazetteer, *, tokens: list[Token] | None = None
+) -> list[dict[str, Any]]:
     """Entities mentioned in ``text`` with mention counts, most mentioned first.
 
     Each item: ``{"id", "name", "type", "side", "count"}`` (plus ``"role"`` for officials that
-    have one), ready to store as JSON.
+    have one), ready to store as JSON. ``tokens`` replaces tokenizing ``text`` when given.
     """
     counts: dict[str, int] = {}
-    for match in longest_non_overlapping(gazetteer.matcher.find(tokenize(text or ""))):
+    found = gazetteer.matcher.find(tokens if tokens is not None else tokenize(text or ""))
+    for match in longest_non_overlapping(found):
         for key in match.keys:
             counts[str(key)] = counts.get(str(key), 0) + 1
     out: list[dict[str, Any]] = []

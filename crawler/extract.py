@@ -582,7 +582,7 @@ def _strip_tags(fragment: str | None) -> str:
 
 
 def _body_text(tree: HtmlElement, url: str, hints: FeedEntry | None) -> str:
-    text = _run_trafilatura(tree, url, favor_precision=True)
+    text = _run_trafilatura(tree, url, favor_precision=True, fast=True)
     if not text:
         text = _run_trafilatura(tree, url, favor_recall=True)
     if not text:

@@ -18,7 +18,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from crawler.textmatch import Match, Matcher, longest_non_overlapping, pattern_key, tokenize
+from crawler.textmatch import (
+    Match,
+    Matcher,
+    Token,
+    longest_non_overlapping,
+    pattern_key,
+    tokenize,
+)
 
 DEFAULT_PROFILE = Path(__file__).resolve().parent / "catalog" / "topics.toml"
 
@@ -311,11 +318,22 @@ def _compile(profile: Profile) -> None:
 # --------------------------------------------------------------------------- scoring
 
 
-def score(title: str, text: str, profile: Profile, *, lead_chars: int = 400) -> Score:
-    """Score one article. Title matches weigh ``title_weight``, lead matches ``lead_weight``."""
+def score(
+    title: str,
+    text: str,
+    profile: Profile,
+    *,
+    lead_chars: int = 400,
+    tokens: tuple[list[Token], list[Token]] | None = None,
+) -> Score:
+    """Score one article. Title matches weigh ``title_weight``, lead matches ``lead_weight``.
+
+    ``tokens`` (title tokens, text tokens) saves tokenizing again when the caller has them.
+    """
+    title_tokens, text_tokens = tokens or (tokenize(title or ""), tokenize(text or ""))
     streams: list[tuple[list[Match], float | None]] = [
-        (profile.matcher.find(tokenize(title or "")), profile.title_weight),
-        (profile.matcher.find(tokenize(text or "")), None),
+        (profile.matcher.find(title_tokens), profile.title_weight),
+        (profile.matcher.find(text_tokens), None),
     ]
     hits: set[Hashable] = set()
     per_topic: dict[str, list[tuple[int, Match, str, float]]] = {}

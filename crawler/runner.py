@@ -28,6 +28,15 @@ log = logging.getLogger(__name__)
 
 ProgressHook = Callable[[str, RunCounts], None]
 
+QUIET_EXTENSIONS = {
+    "scrapy.extensions.remote_control.RemoteControl": None,
+    "scrapy.extensions.logstats.LogStats": None,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+    "scrapy.extensions.memusage.MemoryUsage": None,
+}
+"""Per-crawler extensions a batch crawl has no use for: each costs set-up time for every source,
+and RemoteControl would open a listening port per source."""
+
 
 @dataclass(slots=True)
 class SourceResult:
@@ -131,6 +140,7 @@ def run_crawl(
     if run_timeout:
         overrides["CLOSESPIDER_TIMEOUT"] = run_timeout
     overrides.setdefault("LOG_INSTALL_ROOT_HANDLER", False)
+    overrides.setdefault("EXTENSIONS", QUIET_EXTENSIONS)
     process = CrawlerProcess(scrapy_settings(**overrides))
     states = {row["name"]: row for row in store.source_status()}
     started = datetime.now(UTC)

@@ -267,6 +267,7 @@ def sources_toml(base: str) -> str:
             'language = "es"',
             'timezone = "America/Hermosillo"',
             'interval = "30m"',
+            "max_items = 100000",
             "",
         ]
     )

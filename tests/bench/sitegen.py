@@ -809,7 +809,9 @@ def _wait_for_port(port: int, timeout: float = 10.0) -> None:
 
 def _nginx_conf(served: Path, prefix: Path, port: int) -> str:
     temp = prefix / "tmp"
+    user = "user root;" if os.geteuid() == 0 else ""
     return f"""
+{user}
 worker_processes 1;
 daemon off;
 pid {prefix}/nginx.pid;
