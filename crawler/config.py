@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import ipaddress
 import json
 import math
 import re
@@ -21,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from crawler import settings
 from storage.types import SourceInfo
 
 CONFIG_FILENAME = "sources.toml"
@@ -198,7 +200,25 @@ def _url(value: str) -> str:
         raise ValueError(f"bad URL {value!r}: only absolute http:// or https:// URLs are allowed")
     if not parts.hostname:
         raise ValueError(f"bad URL {value!r}: no host")
+    why = _private_host_reason(parts.hostname)
+    if why:
+        raise ValueError(f"URL {value!r} refused: {why}")
     return url
+
+
+def _private_host_reason(host: str) -> str | None:
+    """Refuse, at load time, hosts that are private without a DNS lookup (literal IPs,
+    ``localhost``); names that resolve to private addresses are refused at fetch time."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        if settings.address_allowed("127.0.0.1") is None:
+            return None
+        return f"{host} is a loopback host (set {settings.ENV_ALLOW_PRIVATE}=1 to allow)"
+    try:
+        address = str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return None
+    return settings.address_allowed(address)
 
 
 def _language(value: str) -> str:

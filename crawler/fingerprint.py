@@ -30,7 +30,9 @@ __all__ = [
     "jaccard_estimate",
     "lsh_bands",
     "minhash",
+    "shingle_count",
     "shingles",
+    "sign",
     "words",
 ]
 
@@ -51,10 +53,18 @@ def words(text: str) -> list[str]:
 
 def shingles(text: str, k: int = SHINGLE_WORDS) -> set[str]:
     """The set of k-word shingles; a text shorter than k words is one shingle."""
-    toks = words(text)
+    return _shingles_of(words(text), k)
+
+
+def _shingles_of(toks: list[str], k: int = SHINGLE_WORDS) -> set[str]:
     if len(toks) <= k:
         return {" ".join(toks)} if toks else set()
     return {" ".join(toks[i : i + k]) for i in range(len(toks) - k + 1)}
+
+
+def shingle_count(text: str) -> int:
+    """How many distinct shingles the text has: the set size containment estimates need."""
+    return len(shingles(text))
 
 
 def _hash64(shingle: str, seed: int) -> int:
@@ -77,8 +87,14 @@ def minhash(text: str, num_perm: int = NUM_PERM, seed: int = DEFAULT_SEED) -> li
 
     An empty text gives an all-zero signature; use :func:`fingerprint` for the length guard.
     """
+    return _minhash_of(shingles(text), num_perm, seed)
+
+
+def _minhash_of(
+    shingle_set: set[str], num_perm: int = NUM_PERM, seed: int = DEFAULT_SEED
+) -> list[int]:
     bins: list[int | None] = [None] * num_perm
-    for shingle in shingles(text):
+    for shingle in shingle_set:
         h = _hash64(shingle, seed)
         slot, value = h % num_perm, (h >> 32) & _MASK32
         current = bins[slot]
@@ -100,9 +116,17 @@ def minhash(text: str, num_perm: int = NUM_PERM, seed: int = DEFAULT_SEED) -> li
 
 def fingerprint(text: str, min_words: int = MIN_WORDS) -> list[int] | None:
     """The signature stored with an article, or None for a text too short to judge."""
-    if len(words(text)) < min_words:
-        return None
-    return minhash(text)
+    return sign(text, min_words)[0]
+
+
+def sign(text: str, min_words: int = MIN_WORDS) -> tuple[list[int] | None, int | None]:
+    """``(signature, shingle count)`` as stored with an article, normalising the text once;
+    ``(None, None)`` for a text too short to judge."""
+    toks = words(text)
+    if len(toks) < min_words:
+        return None, None
+    shingle_set = _shingles_of(toks)
+    return _minhash_of(shingle_set), len(shingle_set)
 
 
 def lsh_bands(signature: list[int], bands: int = BANDS, rows: int = ROWS) -> list[tuple[int, int]]:

@@ -14,15 +14,18 @@ from crawler.analysis import analyze
 from crawler.config import Source
 from crawler.credits import credited_source
 from crawler.extract import ExtractRules, extract
-from crawler.fingerprint import fingerprint
+from crawler.fingerprint import sign
 from crawler.hashing import content_hash
 from crawler.types import Extracted, RawPage
 from crawler.urls import canonicalize_url
+from storage.db import one_line
 from storage.types import ArticleRecord
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 25
+MIN_TEXT_CHARS = 50
+"""Less extracted text than this is navigation or an error page, not an article."""
 HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 
 
@@ -59,12 +62,13 @@ def build_record(page: RawPage, source: Source, ex: Extracted, now: datetime) ->
     """Turn an extracted page into the record storage keeps (feed hints already applied)."""
     title = (ex.title or (page.hints.title if page.hints else None) or "").strip()
     text = ex.text.strip()
-    if not text:
-        raise NotAnArticle("no article text found")
+    if len(text) < MIN_TEXT_CHARS:
+        raise NotAnArticle(f"no article text found ({len(text)} characters)")
     canonical = choose_canonical(ex.canonical_url, page.final_url)
     alt = {page.url, page.final_url} - {canonical}
     title = title or text.split("\n", 1)[0][:200]
     analysis = analyze(title, text, posts=ex.posts)
+    signature, shingle_count = sign(text)
     record = ArticleRecord(
         source=source.name,
         url=page.url,
@@ -84,7 +88,8 @@ def build_record(page: RawPage, source: Source, ex: Extracted, now: datetime) ->
         description=ex.description,
         raw_html=page.body,
         alt_urls=sorted(alt),
-        minhash=fingerprint(text),
+        minhash=signature,
+        shingle_count=shingle_count,
         credited_source=credited_source(text),
         posts=list(ex.posts),
         **analysis.as_dict(),
@@ -157,10 +162,12 @@ class StorePipeline:
             record = await shared_pool().process(item, spider.source)
         except NotAnArticle as exc:
             spider.counts.errors += 1
+            spider.note(f"not an article: {item.final_url}: {exc}")
             log.warning("source %s: %s: %s", spider.source.name, item.final_url, exc)
             return None
         except WorkerError as exc:
             spider.counts.errors += 1
+            spider.note(f"extraction failed: {item.final_url}: {exc}")
             log.error(
                 "source %s: extraction failed for %s: %s", spider.source.name, item.final_url, exc
             )
@@ -186,7 +193,7 @@ class StorePipeline:
             results = spider.store.store(batch)
         except Exception as exc:
             spider.counts.errors += len(batch)
-            spider.fail(f"storage error: {exc}")
+            spider.fail(f"storage error: {one_line(exc)}")
             log.exception("source %s: could not store %d articles", spider.source.name, len(batch))
             return
         for result in results:

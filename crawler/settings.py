@@ -7,11 +7,17 @@ it without hunting through dictionaries.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Protocol
+
+
+class SettingsError(ValueError):
+    """A bad environment override (``NEWSWATCH_*``): reported as one line, exit code 2."""
+
 
 ENV_DB = "NEWSWATCH_DB"
 ENV_ALLOW_PRIVATE = "NEWSWATCH_ALLOW_PRIVATE"
@@ -19,6 +25,9 @@ ENV_LOG_LEVEL = "NEWSWATCH_LOG_LEVEL"
 ENV_NEAR_DUP_THRESHOLD = "NEWSWATCH_NEAR_DUP_THRESHOLD"
 ENV_TOPICS = "NEWSWATCH_TOPICS"
 ENV_ENTITIES = "NEWSWATCH_ENTITIES"
+ENV_DOWNLOAD_TIMEOUT = "NEWSWATCH_DOWNLOAD_TIMEOUT"
+ENV_MAX_PAGE_BYTES = "NEWSWATCH_MAX_PAGE_BYTES"
+ENV_RETRY_TIMES = "NEWSWATCH_RETRY_TIMES"
 
 NEAR_DUP_THRESHOLD = 0.8
 """Estimated Jaccard similarity of 5-word shingles above which two articles are one story."""
@@ -53,6 +62,44 @@ CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
 DEFAULT_DOWNLOAD_DELAY = 1.0
 SCRAPY_LOG_LEVEL = "WARNING"
+MAX_FEED_ENTRIES = 5000
+"""Entries read from one feed document; the rest are dropped with a warning (a 20,000-entry feed)."""
+MAX_ARTICLES_PER_RUN = 500
+"""Article pages one source may request in one run; the rest wait for the next run."""
+MAX_REASONS = 5
+"""Article-level failure reasons kept per source run (the first ones), for the run log."""
+RETRY_AFTER_MAX_WAIT = 0.0
+"""A 429/503 whose Retry-After asks for more than this many seconds is not retried in the run:
+the source backs off for that long instead (``record_source_result(retry_after=…)``)."""
+
+
+def _env_number(name: str, default: float, minimum: float) -> float:
+    """A numeric environment override; a bad value is an error, not a silent default."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: not a number: {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name}: must be at least {minimum:g}, not {raw}")
+    return value
+
+
+def download_timeout() -> float:
+    """Seconds for one whole download (connect to last byte): ``NEWSWATCH_DOWNLOAD_TIMEOUT``."""
+    return _env_number(ENV_DOWNLOAD_TIMEOUT, DOWNLOAD_TIMEOUT, 0.1)
+
+
+def max_page_bytes() -> int:
+    """Largest response body, on the wire and decompressed: ``NEWSWATCH_MAX_PAGE_BYTES``."""
+    return int(_env_number(ENV_MAX_PAGE_BYTES, DOWNLOAD_MAXSIZE, 1024))
+
+
+def retry_times() -> int:
+    """Retries of a 5xx/timeout/reset: ``NEWSWATCH_RETRY_TIMES``."""
+    return int(_env_number(ENV_RETRY_TIMES, RETRY_TIMES, 0))
 
 
 def db_url(cli_value: str | None = None) -> str:
@@ -78,9 +125,9 @@ def near_dup_threshold(cli_value: float | None = None) -> float:
         try:
             value = float(raw)
         except ValueError:
-            raise ValueError(f"{origin}: not a number: {raw!r}") from None
+            raise SettingsError(f"{origin}: not a number: {raw!r}") from None
     if not 0.0 < value <= 1.0:
-        raise ValueError(f"{origin}: similarity threshold must be in (0, 1], not {value}")
+        raise SettingsError(f"{origin}: similarity threshold must be in (0, 1], not {value}")
     return value
 
 
@@ -110,6 +157,60 @@ def allow_private() -> bool:
     return os.environ.get(ENV_ALLOW_PRIVATE, "").strip().lower() in TRUE_WORDS
 
 
+def private_allowlist() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Networks ``NEWSWATCH_ALLOW_PRIVATE`` opens when it lists them (``127.0.0.1,10.0.0.0/8``)
+    instead of saying ``1``: an intranet source can be allowed without opening every private
+    address (cloud metadata at 169.254.169.254 stays refused)."""
+    raw = os.environ.get(ENV_ALLOW_PRIVATE, "").strip()
+    if not raw or raw.lower() in TRUE_WORDS:
+        return ()
+    networks = []
+    for part in raw.split(","):
+        try:
+            networks.append(ipaddress.ip_network(part.strip(), strict=False))
+        except ValueError:
+            continue
+    return tuple(networks)
+
+
+def is_public_address(address: str) -> bool:
+    """Whether an IP address is one the crawler may connect to without an allowance."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+    )
+
+
+def address_allowed(address: str) -> str | None:
+    """None when ``address`` may be fetched, else the one-line reason it may not.
+
+    ``NEWSWATCH_ALLOW_PRIVATE=1`` opens loopback and private ranges but not link-local ones
+    (169.254.169.254 is the cloud metadata service, never a news site): those must be listed
+    explicitly, e.g. ``NEWSWATCH_ALLOW_PRIVATE=169.254.0.0/16``.
+    """
+    try:
+        if is_public_address(address):
+            return None
+    except ValueError:
+        return f"{address} is not an IP address"
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if allow_private() and not ip.is_link_local:
+        return None
+    if any(ip in net for net in private_allowlist() if net.version == ip.version):
+        return None
+    if ip.is_link_local:
+        return f"{address} is a link-local address (list it in {ENV_ALLOW_PRIVATE} to allow)"
+    kind = "loopback" if ip.is_loopback else "private"
+    return f"{address} is a {kind} address (set {ENV_ALLOW_PRIVATE}=1 to allow)"
+
+
 def log_level(cli_value: str | None = None) -> str:
     """``--log-level`` > ``NEWSWATCH_LOG_LEVEL`` > ``INFO``; normalised to an upper-case level name.
 
@@ -124,7 +225,7 @@ def log_level(cli_value: str | None = None) -> str:
     if level == "WARN":
         level = "WARNING"
     if level not in LOG_LEVELS:
-        raise ValueError(f"{origin}: unknown log level {raw!r} (use {', '.join(LOG_LEVELS)})")
+        raise SettingsError(f"{origin}: unknown log level {raw!r} (use {', '.join(LOG_LEVELS)})")
     return level
 
 
@@ -144,13 +245,13 @@ def scrapy_settings(**overrides: Any) -> dict[str, Any]:
         "ROBOTSTXT_OBEY": True,
         "AUTOTHROTTLE_ENABLED": False,
         "DOWNLOAD_DELAY": DEFAULT_DOWNLOAD_DELAY,
-        "DOWNLOAD_TIMEOUT": DOWNLOAD_TIMEOUT,
-        "DOWNLOAD_MAXSIZE": DOWNLOAD_MAXSIZE,
-        "DOWNLOAD_WARNSIZE": DOWNLOAD_WARNSIZE,
+        "DOWNLOAD_TIMEOUT": download_timeout(),
+        "DOWNLOAD_MAXSIZE": max_page_bytes(),
+        "DOWNLOAD_WARNSIZE": min(DOWNLOAD_WARNSIZE, max_page_bytes()),
         "DNS_TIMEOUT": DNS_TIMEOUT,
         "REDIRECT_MAX_TIMES": REDIRECT_MAX_TIMES,
         "RETRY_ENABLED": True,
-        "RETRY_TIMES": RETRY_TIMES,
+        "RETRY_TIMES": retry_times(),
         "RETRY_HTTP_CODES": list(RETRY_HTTP_CODES),
         "CONCURRENT_REQUESTS": CONCURRENT_REQUESTS,
         "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENT_REQUESTS_PER_DOMAIN,
@@ -159,6 +260,10 @@ def scrapy_settings(**overrides: Any) -> dict[str, Any]:
         "HTTPCACHE_ENABLED": False,
         "MEMUSAGE_ENABLED": False,
         "LOG_LEVEL": SCRAPY_LOG_LEVEL,
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.middlewares.PrivateAddressMiddleware": 50,
+            "crawler.middlewares.RetryAfterMiddleware": 560,
+        },
     }
     base.update(overrides)
     return base

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,11 +20,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
 
 from crawler import settings
 from crawler.config import ConfigError, Source, format_duration, load_config, parse_duration
 from scheduler import logs
-from storage.db import StorageError
+from storage.db import StorageError, one_line
 from storage.search import Analysis, QueryError, export, search, search_posts, write_records
 from storage.store import Store
 
@@ -90,13 +92,17 @@ def friendly_errors() -> Iterator[None]:
     """Turn the errors a user can fix into one line on stderr and exit code 2, never a traceback."""
     try:
         yield
-    except (ConfigError, QueryError, StorageError, UsageError) as exc:
+    except (ConfigError, QueryError, StorageError, UsageError, settings.SettingsError) as exc:
         label = {
             ConfigError: "config error",
+            settings.SettingsError: "setting error",
             QueryError: "bad query",
             StorageError: "database error",
         }.get(type(exc), "error")
         stderr.print(Text(f"newswatch: {label}: {exc}", style="red"))
+        raise typer.Exit(2) from None
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        stderr.print(Text(f"newswatch: database error: {one_line(exc)}", style="red"))
         raise typer.Exit(2) from None
 
 
@@ -226,7 +232,10 @@ def _print_crawl_summary(results: list[Any]) -> None:
     table.add_column("status")
     for r in results:
         c = r.counts
-        status = Text("ok", style="green") if r.ok else Text(f"FAILED: {r.error}", style="red")
+        if not r.ok:
+            status = Text(f"FAILED: {r.error}", style="red")
+        else:
+            status = Text("ok, unchanged (304)" if r.not_modified else "ok", style="green")
         table.add_row(
             Text(r.source),
             *(str(v) for v in (c.entries, c.pages, c.new, c.updated, c.duplicates, c.errors)),
@@ -348,7 +357,7 @@ def search_cmd(
         cell = Text(row.get("title") or "", style="bold")
         if row.get("snippet"):
             cell.append("\n" + row["snippet"], style="")
-        cell.append("\n" + (row.get("url") or ""), style="dim")
+        cell.append("\n" + (row.get("canonical_url") or row.get("url") or ""), style="dim")
         extra = [Text(_why(row, explain))] if explain or analysis else []
         outlets = row.get("source") or ""
         if (row.get("copies") or 1) > 1 and not all_copies:

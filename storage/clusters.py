@@ -1,23 +1,26 @@
 """Story clusters: near-duplicate assignment inside the store's write transaction, and the
 read-side helpers that give search/export rows their ``copies`` and ``outlets``.
 
-Assignment for one article costs one indexed ``lsh_bands`` lookup (``(band, hash)`` pairs), a
-fetch of at most :data:`~storage.neardup.MAX_CANDIDATES` signatures and one pass over the chosen
-cluster's members to pick its representative, independent of the corpus size.
+Assignment for one article costs one indexed ``lsh_bands`` lookup (``(band, hash)`` pairs) that
+also returns the signatures of at most :data:`~storage.neardup.MAX_CANDIDATES` candidates, and,
+when it joins a story, one pass over that cluster's members to pick its representative:
+independent of the corpus size.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, Engine, TextClause, delete, func, select, text, update
 
 from storage.models import articles, lsh_bands, sources
 from storage.neardup import (
     MAX_CANDIDATES,
     SAME_SOURCE_THRESHOLD,
     choose_representative,
+    is_near_duplicate,
     jaccard_estimate,
     unpack_signature,
 )
@@ -27,9 +30,15 @@ a = articles.c
 lb = lsh_bands.c
 
 
-def write_bands(conn: Connection, article_id: int, signature: Sequence[int] | None) -> None:
-    """Replace the article's rows in ``lsh_bands`` (none for a text without signature)."""
-    conn.execute(delete(lsh_bands).where(lb.article_id == article_id))
+def write_bands(
+    conn: Connection, article_id: int, signature: Sequence[int] | None, *, replace: bool = True
+) -> None:
+    """Replace the article's rows in ``lsh_bands`` (none for a text without signature).
+
+    ``replace=False`` skips the delete, for an article inserted in this transaction.
+    """
+    if replace:
+        conn.execute(delete(lsh_bands).where(lb.article_id == article_id))
     if signature:
         conn.execute(
             lsh_bands.insert(),
@@ -43,29 +52,22 @@ def best_match(
     signature: Sequence[int],
     source: str,
     threshold: float,
+    shingles: int | None = None,
 ) -> tuple[int, float] | None:
     """``(cluster_id, similarity)`` of the closest already-clustered article, if close enough.
 
-    Candidates share at least one band; the estimated Jaccard similarity of the full signatures
-    decides. Within one source the bar is :data:`SAME_SOURCE_THRESHOLD` (template briefs).
+    One query ranks the articles sharing a band by how many bands they share and returns the
+    strongest :data:`~storage.neardup.MAX_CANDIDATES` with their signatures; only those are
+    verified. A candidate is accepted by :func:`~storage.neardup.is_near_duplicate` (Jaccard, or
+    containment using both shingle counts); within one source the bar is at least
+    :data:`SAME_SOURCE_THRESHOLD` (template briefs). The similarity returned is the Jaccard
+    estimate.
     """
+    params: dict[str, Any] = {"id": article_id, "k": MAX_CANDIDATES}
     pairs = make_bands(signature)
-    hits = (
-        select(lb.article_id, func.count().label("n"))
-        .where(or_(*(and_(lb.band == b, lb.hash == h) for b, h in pairs)))
-        .where(lb.article_id != article_id)
-        .group_by(lb.article_id)
-        .order_by(func.count().desc(), lb.article_id)
-        .limit(MAX_CANDIDATES)
-    )
-    ids = [row.article_id for row in conn.execute(hits)]
-    if not ids:
-        return None
-    rows = conn.execute(
-        select(a.id, a.source, a.cluster_id, a.minhash).where(
-            a.id.in_(ids), a.cluster_id.is_not(None)
-        )
-    )
+    for i, (band, value) in enumerate(pairs):
+        params[f"b{i}"], params[f"h{i}"] = band, value
+    rows = conn.execute(_candidates_sql(len(pairs)), params)
     best: tuple[float, int] | None = None
     for row in rows:
         other = unpack_signature(row.minhash)
@@ -73,9 +75,24 @@ def best_match(
             continue
         sim = jaccard_estimate(signature, other)
         bar = max(threshold, SAME_SOURCE_THRESHOLD) if row.source == source else threshold
-        if sim >= bar and (best is None or (sim, -row.cluster_id) > (best[0], -best[1])):
+        if not is_near_duplicate(sim, shingles, row.shingles, bar):
+            continue
+        if best is None or (sim, -row.cluster_id) > (best[0], -best[1]):
             best = (sim, row.cluster_id)
     return None if best is None else (best[1], best[0])
+
+
+@lru_cache(maxsize=4)
+def _candidates_sql(n_bands: int) -> TextClause:
+    """The candidate query for signatures of ``n_bands`` bands, built once: constructing 32
+    ``(band, hash)`` conditions per article cost more than running the query."""
+    match = " OR ".join(f"(band = :b{i} AND hash = :h{i})" for i in range(n_bands))
+    return text(
+        "SELECT a.source, a.cluster_id, a.minhash, a.shingles FROM ("
+        f"SELECT article_id, count(*) AS n FROM lsh_bands WHERE ({match}) AND article_id != :id "
+        "GROUP BY article_id ORDER BY n DESC, article_id LIMIT :k"
+        ") AS s JOIN articles AS a ON a.id = s.article_id WHERE a.cluster_id IS NOT NULL"
+    )
 
 
 def assign(
@@ -86,20 +103,34 @@ def assign(
     threshold: float,
     *,
     bands: bool = True,
+    shingles: int | None = None,
+    new: bool = False,
 ) -> int:
     """Put one article into a cluster (joining its best near-duplicate's, else its own).
 
     Called for new articles and for stored ones whose text changed; the representative of the
-    cluster joined (and of the one left) is recomputed. Returns the cluster id.
+    cluster joined (and of the one left) is recomputed. ``new=True`` (inserted in this
+    transaction, so in no cluster yet and with no bands) saves the lookups that cannot find
+    anything; a new article that matches nothing is its own representative in one UPDATE.
+    Returns the cluster id.
     """
-    old = conn.execute(select(a.cluster_id).where(a.id == article_id)).scalar_one_or_none()
+    old = (
+        None
+        if new
+        else conn.execute(select(a.cluster_id).where(a.id == article_id)).scalar_one_or_none()
+    )
     if bands:
-        write_bands(conn, article_id, signature)
+        write_bands(conn, article_id, signature, replace=not new)
     target = article_id
     if signature:
-        match = best_match(conn, article_id, signature, source, threshold)
+        match = best_match(conn, article_id, signature, source, threshold, shingles)
         if match is not None:
             target = match[0]
+    if new and target == article_id:
+        conn.execute(
+            update(articles).where(a.id == article_id).values(cluster_id=target, cluster_rep=True)
+        )
+        return target
     conn.execute(update(articles).where(a.id == article_id).values(cluster_id=target))
     refresh_representative(conn, target)
     if old is not None and old != target:

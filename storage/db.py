@@ -33,6 +33,20 @@ _PG_MIGRATION_LOCK = 7_305_112_633  # arbitrary constant for pg_advisory_xact_lo
 _engines: dict[str, Engine] = {}
 _engines_pid = os.getpid()
 _lock = threading.Lock()
+SQLITE_CACHE_KIB = 32 * 1024
+SQLITE_MMAP_BYTES = 256 * 2**20
+
+
+ENV_BUSY_TIMEOUT = "NEWSWATCH_BUSY_TIMEOUT"
+DEFAULT_BUSY_TIMEOUT = 30.0
+
+
+def busy_timeout() -> float:
+    """Seconds a writer waits for another writer's lock: ``NEWSWATCH_BUSY_TIMEOUT`` (tests) or 30."""
+    try:
+        return max(0.0, float(os.environ.get(ENV_BUSY_TIMEOUT, "") or DEFAULT_BUSY_TIMEOUT))
+    except ValueError:
+        return DEFAULT_BUSY_TIMEOUT
 
 
 class StorageError(Exception):
@@ -155,7 +169,8 @@ def _create_sqlite_engine(url: str, database: str) -> Engine:
     in_memory = database in ("", ":memory:") or database.startswith("file::memory:")
     if not in_memory:
         _check_sqlite_path(Path(database).expanduser())
-    kwargs: dict = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    wait = busy_timeout()
+    kwargs: dict = {"connect_args": {"timeout": wait, "check_same_thread": False}}
     if in_memory:
         kwargs["poolclass"] = StaticPool
     engine = create_engine(url, **kwargs)
@@ -165,11 +180,18 @@ def _create_sqlite_engine(url: str, database: str) -> Engine:
         dbapi_conn.isolation_level = None  # let the "begin" hook below issue BEGIN itself
         cursor = dbapi_conn.cursor()
         try:
-            cursor.execute("PRAGMA busy_timeout = 30000")
+            cursor.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
             if not in_memory:
                 cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("PRAGMA synchronous = NORMAL")
+            # Search and the LSH band index touch pages all over a large file: a bigger page
+            # cache and memory-mapped reads keep them off the read() path; temp b-trees
+            # (sorting, IN lists) stay in memory.
+            cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+            if not in_memory:
+                cursor.execute(f"PRAGMA mmap_size = {SQLITE_MMAP_BYTES}")
+            cursor.execute("PRAGMA temp_store = MEMORY")
         finally:
             cursor.close()
 

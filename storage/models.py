@@ -111,6 +111,7 @@ class Article(Base):
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)
     cluster_rep: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     matched: Mapped[Any | None] = mapped_column(JSON)
+    shingles: Mapped[int | None] = mapped_column(Integer)
 
 
 class ArticleUrl(Base):

@@ -9,6 +9,7 @@ process sharing the database, on SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import struct
 import unicodedata
@@ -22,9 +23,15 @@ DEFAULT_THRESHOLD = 0.8
 SAME_SOURCE_THRESHOLD = 0.9
 """An outlet re-posting its own story is a copy; two briefs from one outlet's template share
 phrasing, so within one source a candidate must be closer than across outlets."""
-MAX_CANDIDATES = 64
-"""Candidates verified per new article: the strongest band matches only, so cost stays flat
-however large a popular bucket grows."""
+MAX_CANDIDATES = 16
+"""Candidates verified per new article: those sharing the most bands only, so cost stays flat
+however large a popular bucket grows (a true copy shares far more bands than a bucket-mate)."""
+CONTAINMENT_THRESHOLD = 0.9
+"""A copy with its ending cut is nearly all *contained* in the original even when their Jaccard
+similarity is well under the threshold; at or above this estimated containment it still joins."""
+MIN_SIZE_RATIO = 0.5
+"""Containment only counts when the smaller text has at least this share of the larger one's
+shingles: a three-sentence brief quoting a long article is not a copy of it."""
 
 
 def lsh_bands(
@@ -50,7 +57,46 @@ def jaccard_estimate(sig_a: Sequence[int], sig_b: Sequence[int]) -> float:
     """Share of equal slots: an unbiased estimate of the Jaccard similarity of the shingle sets."""
     if not sig_a or len(sig_a) != len(sig_b):
         return 0.0
-    return sum(1 for a, b in zip(sig_a, sig_b, strict=True) if a == b) / len(sig_a)
+    return sum(map(operator.eq, sig_a, sig_b)) / len(sig_a)
+
+
+def containment_estimate(jaccard: float, size_a: int | None, size_b: int | None) -> float:
+    """Estimated share of the smaller shingle set that lies in the larger one.
+
+    From J = |A∩B| / |A∪B| and |A∪B| = |A| + |B| − |A∩B| follows |A∩B| = J(|A| + |B|) / (1 + J);
+    0.0 when a size is unknown.
+    """
+    if jaccard <= 0 or not size_a or not size_b:
+        return 0.0
+    shared = jaccard * (size_a + size_b) / (1 + jaccard)
+    return min(1.0, shared / min(size_a, size_b))
+
+
+def is_near_duplicate(
+    jaccard: float,
+    size_a: int | None,
+    size_b: int | None,
+    threshold: float,
+    containment: float = CONTAINMENT_THRESHOLD,
+) -> bool:
+    """Similar enough (estimated Jaccard ≥ ``threshold``), or one text nearly all inside the
+    other (estimated containment ≥ ``containment``, never a lower bar than ``threshold``) while
+    the smaller has at least :data:`MIN_SIZE_RATIO` of the larger's shingles."""
+    if jaccard >= threshold:
+        return True
+    if not size_a or not size_b:
+        return False
+    if min(size_a, size_b) < MIN_SIZE_RATIO * max(size_a, size_b):
+        return False
+    return containment_estimate(jaccard, size_a, size_b) >= max(containment, threshold)
+
+
+def estimate_shingles(text: str | None, k: int = 5) -> int | None:
+    """Rough shingle count of a text whose exact count the crawler did not give: whitespace
+    words minus ``k − 1`` (repeated shingles are rare in prose). Only for old rows and records
+    built without ``shingle_count``; None for an empty text."""
+    n = len(text.split()) if text else 0
+    return max(n - k + 1, 1) if n else None
 
 
 def pack_signature(signature: Sequence[int] | None) -> bytes | None:

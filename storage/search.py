@@ -214,6 +214,7 @@ def search(
     all_copies: bool = False,
     analysis: Analysis | None = None,
     explain: bool = False,
+    with_text: bool = True,
 ) -> list[dict[str, Any]]:
     """Best matches first, each record with a plain-text ``snippet`` (matches in «…»).
 
@@ -224,7 +225,13 @@ def search(
 
     ``query`` may be None when ``analysis`` filters are given: the matching articles are then
     listed most relevant first. ``explain=True`` adds ``matched`` (per topic, the matched terms
-    with counts) to each record.
+    with counts) to each record. ``with_text=False`` leaves ``text`` None (a table of titles and
+    snippets does not need the bodies).
+
+    On SQLite a query is answered in stages so the cost follows the page size, not the number
+    of matches: FTS5 ranks matching rowids by bm25 (filters applied inside as ``rowid IN`` an
+    index-only subquery), stories are collapsed over those light rows, and only the rows shown
+    are read in full and get a snippet.
     """
     analysis = analysis or Analysis()
     if query is None or (not query.strip() and analysis):
@@ -244,6 +251,10 @@ def search(
         backend = _search_sqlite if is_sqlite(engine) else _search_fallback
     if not is_sqlite(engine) and (analysis.topics or analysis.entities):
         backend = _python_filtered(backend, analysis)
+    if parsed is not None and is_sqlite(engine):
+        with engine.connect() as conn:
+            page = _search_fts(conn, parsed, filters, limit, offset, all_copies, with_text)
+            return _explained(conn, clusters.annotate(conn, page), explain)
     if all_copies:
         hits = backend(engine, parsed, filters, limit, offset)
         with engine.connect() as conn:
@@ -599,7 +610,110 @@ def _run(conn, stmt):
         raise StorageError(f"search failed: {message}") from None
 
 
+def _search_fts(
+    conn, parsed: ParsedQuery, filters, limit: int, offset: int, all_copies: bool, with_text: bool
+) -> list[dict]:
+    """One page of hits (or stories), in the order of :func:`_search_sqlite`, read in stages."""
+    match = to_fts5(parsed)
+    wanted = limit + offset
+    if wanted == 0:
+        return []
+    if all_copies:
+        chosen = [(h["id"], h["id"]) for h in _ranked(conn, match, filters, wanted)[offset:]]
+    else:
+        window = max(4 * wanted, 50)
+        while True:
+            hits = _ranked(conn, match, filters, window)
+            stories = _collapse_ranked(hits)
+            if len(stories) >= wanted or len(hits) < window:
+                break
+            window *= 4
+        chosen = stories[offset:wanted]
+    if not chosen:
+        return []
+    rows = _full_rows(conn, [shown for shown, _ in chosen], with_text)
+    snippets = _snippets(conn, match, [best for _, best in chosen])
+    return [row_to_record(rows[shown], snippet=snippets.get(best)) for shown, best in chosen]
+
+
+def _ranked(conn, match: str, filters, k: int) -> list[dict[str, Any]]:
+    """The top ``k`` matches as light rows (``id, rank, when, cluster_id, cluster_rep``), ordered
+    by bm25, then newest, then highest id: exactly the reference order.
+
+    FTS5 ranks rowids alone (no join before ranking); filters are an index-only ``rowid IN``
+    subquery. Rows tied on rank at the cut are all fetched (the limit grows until the tie ends),
+    so the date/id tie-break below sees every contender.
+    """
+    rank = func.bm25(literal_column("articles_fts"), TITLE_WEIGHT, TEXT_WEIGHT).label("rank")
+    stmt = (
+        select(_FTS.c.rowid.label("id"), rank)
+        .select_from(_FTS)
+        .where(text("articles_fts MATCH :fts").bindparams(bindparam("fts", match)))
+    )
+    if filters:
+        stmt = stmt.where(_FTS.c.rowid.in_(select(articles.c.id).where(*filters)))
+    n = k + 1
+    while True:
+        ranked = _run(conn, stmt.order_by(rank).limit(n)).all()
+        if len(ranked) < n or k == 0 or ranked[-1].rank != ranked[k - 1].rank:
+            break
+        n *= 4
+    if not ranked:
+        return []
+    ranks = {row.id: row.rank for row in ranked}
+    a = articles.c
+    light = conn.execute(
+        select(a.id, _when().label("when"), a.cluster_id, a.cluster_rep).where(
+            a.id.in_(list(ranks))
+        )
+    ).mappings()
+    rows = [{**row, "rank": ranks[row["id"]]} for row in light]
+    rows.sort(key=lambda r: r["id"], reverse=True)
+    rows.sort(key=lambda r: r["when"], reverse=True)
+    rows.sort(key=lambda r: r["rank"])
+    return rows[:k]
+
+
+def _collapse_ranked(hits: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    """``(shown id, best-ranked id)`` per story, in the rank of each story's best hit.
+
+    As :func:`storage.clusters.collapse`: the representative is shown when it is among the hits
+    (so filters still hold), else the best-ranked member; the snippet is the best member's.
+    """
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for hit in hits:
+        key = hit["cluster_id"] if hit["cluster_id"] is not None else ("article", hit["id"])
+        groups.setdefault(key, []).append(hit)
+    out = []
+    for members in groups.values():
+        best = members[0]
+        shown = next((m for m in members if m["cluster_rep"]), best)
+        out.append((shown["id"], best["id"]))
+    return out
+
+
+def _full_rows(conn, ids: list[int], with_text: bool) -> dict[int, Any]:
+    cols = _COLUMNS if with_text else [c for c in _COLUMNS if c.name != "text"]
+    rows = conn.execute(select(*cols).where(articles.c.id.in_(ids))).mappings()
+    return {row["id"]: row if with_text else {**row, "text": None} for row in rows}
+
+
+def _snippets(conn, match: str, ids: list[int]) -> dict[int, str]:
+    """FTS5 snippets of the body for these rows only (a snippet costs a re-tokenised text)."""
+    fts = literal_column("articles_fts")
+    snippet = func.snippet(fts, 1, SNIPPET_OPEN, SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_WORDS)
+    stmt = (
+        select(_FTS.c.rowid, snippet)
+        .select_from(_FTS)
+        .where(text("articles_fts MATCH :fts").bindparams(bindparam("fts", match)))
+        .where(_FTS.c.rowid.in_(sorted(set(ids))))
+    )
+    return dict(_run(conn, stmt).all())
+
+
 def _search_sqlite(engine: Engine, parsed: ParsedQuery, filters, limit, offset) -> list[dict]:
+    """The straightforward query (join, filter, rank, snippet every match): the reference that
+    :func:`_search_fts` must agree with, kept for tests."""
     fts = literal_column("articles_fts")
     snippet = func.snippet(
         fts, 1, SNIPPET_OPEN, SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_WORDS

@@ -32,7 +32,12 @@ from storage.models import (
     skipped,
     sources,
 )
-from storage.neardup import DEFAULT_THRESHOLD, pack_signature, unpack_signature
+from storage.neardup import (
+    DEFAULT_THRESHOLD,
+    estimate_shingles,
+    pack_signature,
+    unpack_signature,
+)
 from storage.records import (
     clean_json,
     clean_optional,
@@ -297,7 +302,15 @@ class Store:
         new_id = conn.execute(stmt).scalar_one_or_none()
         if new_id is not None:
             result = StoreResult("new", new_id)
-            clusters.assign(conn, new_id, record.minhash, values["source"], self.near_dup_threshold)
+            clusters.assign(
+                conn,
+                new_id,
+                record.minhash,
+                values["source"],
+                self.near_dup_threshold,
+                shingles=values["shingles"],
+                new=True,
+            )
         else:
             existing = _find_existing(conn, values)
             if existing is None:
@@ -322,6 +335,7 @@ class Store:
                             record.minhash,
                             values["source"],
                             self.near_dup_threshold,
+                            shingles=values["shingles"],
                         )
                     result = StoreResult("updated", existing["id"])
                 except IntegrityError:
@@ -335,40 +349,58 @@ class Store:
         signer: Callable[[str], list[int] | None] | None = None,
         creditor: Callable[[str], str | None] | None = None,
         batch_size: int = 500,
+        counter: Callable[[str], int | None] | None = None,
     ) -> dict[str, Any]:
         """Recompute story clusters from stored text, e.g. after a threshold change; no refetch.
 
         ``signer`` (the crawler's fingerprint function; storage cannot import it) re-signs every
         article and rewrites its LSH bands; without it the stored signatures are reused.
-        ``creditor`` likewise re-reads ``credited_source``. Articles are then re-assigned in id
-        (arrival) order, each joining the best already re-assigned near-duplicate, as on ingest.
-        Every step works in batches of ``batch_size`` in short write transactions.
+        ``creditor`` likewise re-reads ``credited_source``. Shingle counts (for containment) are
+        recomputed with ``counter`` (the crawler's ``shingle_count``) when given, else estimated
+        from the text for re-signed articles and for stored ones that have none. Articles are then
+        re-assigned in id (arrival) order, each joining the best already re-assigned
+        near-duplicate, as on ingest. Every step works in batches of ``batch_size`` in short write
+        transactions.
         """
         if threshold is not None:
             self.near_dup_threshold = float(threshold)
         a = articles.c
-        if signer is not None or creditor is not None:
-            for batch in self._batches(select(a.id, a.text), batch_size):
-                changes = []
-                for row in batch:
-                    item: dict[str, Any] = {"id": row.id}
-                    if signer is not None:
-                        item["sig"] = signer(row.text or "")
-                    if creditor is not None:
-                        item["credited_source"] = creditor(row.text or "")
+        for batch in self._batches(select(a.id, a.text, a.minhash, a.shingles), batch_size):
+            changes = []
+            for row in batch:
+                text = row.text or ""
+                item: dict[str, Any] = {"id": row.id}
+                signed = row.minhash is not None
+                if signer is not None:
+                    item["sig"] = signer(text)
+                    signed = bool(item["sig"])
+                if creditor is not None:
+                    item["credited_source"] = creditor(text)
+                if not signed:
+                    if row.shingles is not None:
+                        item["shingles"] = None
+                elif counter is not None:
+                    item["shingles"] = counter(text)
+                elif signer is not None or row.shingles is None:
+                    item["shingles"] = estimate_shingles(text)
+                if len(item) > 1:
                     changes.append(item)
-                with write_connection(self.engine) as conn:
-                    for item in changes:
-                        values: dict[str, Any] = {}
-                        if "sig" in item:
-                            values["minhash"] = pack_signature(item["sig"])
-                            clusters.write_bands(conn, item["id"], item["sig"])
-                        if "credited_source" in item:
-                            values["credited_source"] = clean_optional(item["credited_source"])
-                        conn.execute(update(articles).where(a.id == item["id"]).values(**values))
+            if not changes:
+                continue
+            with write_connection(self.engine) as conn:
+                for item in changes:
+                    values: dict[str, Any] = {}
+                    if "sig" in item:
+                        values["minhash"] = pack_signature(item["sig"])
+                        clusters.write_bands(conn, item["id"], item["sig"])
+                    if "credited_source" in item:
+                        values["credited_source"] = clean_optional(item["credited_source"])
+                    if "shingles" in item:
+                        values["shingles"] = item["shingles"]
+                    conn.execute(update(articles).where(a.id == item["id"]).values(**values))
         with write_connection(self.engine) as conn:
             conn.execute(update(articles).values(cluster_id=None, cluster_rep=False))
-        for batch in self._batches(select(a.id, a.source, a.minhash), batch_size):
+        for batch in self._batches(select(a.id, a.source, a.minhash, a.shingles), batch_size):
             with write_connection(self.engine) as conn:
                 for row in batch:
                     clusters.assign(
@@ -378,6 +410,7 @@ class Store:
                         row.source,
                         self.near_dup_threshold,
                         bands=False,
+                        shingles=row.shingles,
                     )
         return self.cluster_summary() | {"threshold": self.near_dup_threshold}
 
@@ -650,8 +683,17 @@ def _article_values(record: ArticleRecord, now) -> dict[str, Any]:
         "matched": clean_json(dict(record.matched)) if record.relevance is not None else None,
         "entities": clean_json(list(record.entities)) if record.relevance is not None else None,
         "minhash": pack_signature(record.minhash),
+        "shingles": _shingle_count(record),
         "credited_source": clean_optional(record.credited_source),
     }
+
+
+def _shingle_count(record: ArticleRecord) -> int | None:
+    """The signature's set size: the crawler's exact count, else an estimate from the text."""
+    if not record.minhash:
+        return None
+    count = getattr(record, "shingle_count", None)
+    return int(count) if count else estimate_shingles(record.text)
 
 
 def _find_existing(conn: Connection, values: Mapping[str, Any]):
@@ -684,8 +726,8 @@ def _update_values(existing: Mapping[str, Any], values: Mapping[str, Any], now) 
         for k in (
             "title", "text", "authors", "language", "section", "tags", "image",
             "description", "raw_html", "content_hash", "fetched_at", "posts",
-            "minhash", "credited_source", "relevance", "relevant", "topics", "matched",
-            "entities",
+            "minhash", "shingles", "credited_source", "relevance", "relevant", "topics",
+            "matched", "entities",
         )
     }  # fmt: skip
     if values["updated_at"] is not None:

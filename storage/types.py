@@ -40,6 +40,9 @@ class ArticleRecord:
     posts: list[dict[str, Any]] = field(default_factory=list)
     minhash: list[int] | None = None
     """Near-duplicate signature of the body (None: too short to judge, exact dedupe only)."""
+    shingle_count: int | None = None
+    """How many distinct shingles the signature was made from (containment checks need set
+    sizes); None: storage estimates it from the text."""
     credited_source: str | None = None
     """The outlet or agency the text credits ("Fuente: X", "(AP)"), normalised."""
     relevance: float | None = None

@@ -249,3 +249,14 @@ def test_packaged_catalog_lists_tribuna_first(tmp_path):
     result = run_cli("sources", "--format", "json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)[0]["name"] == "tribuna-del-yaqui"
+
+
+def test_bad_environment_override_exits_2_with_one_line(site, tmp_path):
+    cfg = write_sources_toml(tmp_path / "sources.toml", site.base_url)
+    result = run_cli(
+        "crawl", "--config", str(cfg), "--db", str(tmp_path / "db.sqlite"),
+        env={"NEWSWATCH_RETRY_TIMES": "many"},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "NEWSWATCH_RETRY_TIMES" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

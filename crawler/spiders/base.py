@@ -9,6 +9,7 @@ that is the same for every kind, so dedupe, storage and search never see a diffe
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -18,6 +19,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler import settings
 from crawler.config import Source
 from crawler.types import FeedEntry, RawPage
 from crawler.urls import canonicalize_url, is_http_url
@@ -27,6 +29,25 @@ from storage.types import RunCounts
 log = logging.getLogger(__name__)
 
 
+_FAILURE_NAMES = {
+    "DownloadTimeoutError": "timed out",
+    "TimeoutError": "timed out",
+    "DownloadCancelledError": "too large",
+    "ResponseDataLossError": "response cut short (body shorter than its Content-Length)",
+    "ResponseNeverReceived": "connection closed before any response",
+    "ConnectionLost": "connection lost",
+    "ConnectionRefusedError": "connection refused",
+    "DownloadConnectionRefusedError": "connection refused",
+    "CannotResolveHostError": "host name not found",
+    "DNSLookupError": "host name not found",
+    "PrivateAddressRefused": "",
+    "IgnoreRequest": "",
+}
+
+
+_TWISTED_ERROR = re.compile(r"twisted\.\w+\.error\.(\w+): ([^>\]]*)")
+
+
 def describe_failure(failure: Failure) -> str:
     """One line saying why a request failed, for the run log and the summary."""
     exc = failure.value
@@ -34,7 +55,24 @@ def describe_failure(failure: Failure) -> str:
     if response is not None:
         return f"HTTP {response.status} from {response.url}"
     name = type(exc).__name__
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    lines = str(exc).strip().splitlines()
+    text = " ".join(lines[0].split())[:300] if lines else ""
+    request = getattr(failure, "request", None)
+    url = request.url if request is not None else "?"
+    inner = _TWISTED_ERROR.search(text)
+    if name == "DownloadFailedError" and inner:
+        name, text = inner.group(1), inner.group(2).strip()
+    if name == "IgnoreRequest" and "max redirections" in text:
+        return f"too many redirects (more than {settings.REDIRECT_MAX_TIMES}), last {url}"
+    if name == "IgnoreRequest" and "DOWNLOAD_MAXSIZE" in text:
+        return f"too large when decompressed ({url}): {text}"
+    friendly = _FAILURE_NAMES.get(name)
+    if friendly is not None:
+        where = f" ({url})" if friendly else ""
+        if name in ("ResponseNeverReceived", "ConnectionLost", "ResponseDataLossError"):
+            return f"{friendly}{where}"
+        detail = f": {text}" if text else ""
+        return f"{friendly}{where}{detail}" if friendly else text or name
     return f"{name}: {text}" if text else name
 
 
@@ -83,6 +121,7 @@ class SourceSpider(scrapy.Spider):
         self.validators = dict(validators or {})
         self.not_modified = False
         self.retry_after: float | None = None
+        self.requested = 0
 
     def start_request(self, url: str, callback: Any) -> scrapy.Request:
         """The request for the source's start document, conditional when we have validators.
@@ -144,16 +183,29 @@ class SourceSpider(scrapy.Spider):
         if not pending:
             return
         seen = self.store.seen_urls({u for _, link, canon in pending for u in (link, canon)})
+        wanted: list[tuple[FeedEntry, str]] = []
         for entry, link, canon in pending:
             fetched = max((t for t in (seen.get(link), seen.get(canon)) if t), default=None)
             if fetched is not None and not entry_changed_since(entry, fetched):
                 self.counts.duplicates += 1
                 continue
+            wanted.append((entry, link))
+        cap = self.source.max_items or settings.MAX_ARTICLES_PER_RUN
+        room = max(cap - self.requested, 0)
+        if len(wanted) > room:
+            self.counts.skipped += len(wanted) - room
+            self.note(
+                f"only {cap} article pages per run; {len(wanted) - room} left for the next run"
+            )
+            wanted = wanted[:room]
+        for entry, link in wanted:
+            self.requested += 1
             yield scrapy.Request(
                 link,
                 callback=self.parse_article,
                 errback=self.article_failed,
                 cb_kwargs={"hints": entry},
+                headers=self.source.header_dict or None,
             )
 
     def parse_article(
@@ -175,8 +227,13 @@ class SourceSpider(scrapy.Spider):
             hints=hints,
         )
 
+    def note(self, reason: str) -> None:
+        """Keep the first few article-level reasons for the run log (the rest are only counted)."""
+        if len(self.warnings) < settings.MAX_REASONS and reason not in self.warnings:
+            self.warnings.append(reason)
+
     def article_failed(self, failure: Failure) -> None:
         self.counts.errors += 1
-        log.warning(
-            "source %s: article not fetched: %s", self.source.name, describe_failure(failure)
-        )
+        reason = describe_failure(failure)
+        self.note(f"article not fetched: {reason}")
+        log.warning("source %s: article not fetched: %s", self.source.name, reason)

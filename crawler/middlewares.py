@@ -1,0 +1,105 @@
+"""Downloader middlewares that keep a crawl safe on the open web.
+
+:class:`PrivateAddressMiddleware` refuses requests whose host resolves to a loopback, private or
+link-local address before any connection is made. Checking the sources file is not enough: a
+public site can redirect to ``http://169.254.169.254/`` (cloud metadata) or to an intranet host,
+and Scrapy's redirect middleware turns every redirect into a new request that passes through the
+downloader middlewares again, so the check here covers every hop.
+
+:class:`RetryAfterMiddleware` stops Scrapy from retrying a 429/503 that asks for a long
+``Retry-After``: hammering the server again within the second is exactly what it asked us not to
+do. The response goes to the spider, which backs the whole source off for that long.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from typing import Any
+
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.threads import deferToThread
+
+from crawler import settings
+
+
+class PrivateAddressRefused(IgnoreRequest):
+    """The request's host is (or resolves to) an address the crawler must not contact."""
+
+
+def _resolve(host: str) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except OSError:
+        return []
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def refusal_reason(host: str, addresses: list[str]) -> str | None:
+    """Why ``host`` (resolved to ``addresses``) must not be fetched, or None when it may be."""
+    for address in addresses:
+        why = settings.address_allowed(address)
+        if why is not None:
+            return f"refused to fetch {host}: {why}" if address != host else f"refused: {why}"
+    return None
+
+
+def _literal_ip(host: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return None
+
+
+class PrivateAddressMiddleware:
+    """Refuse loopback/private/link-local targets unless ``NEWSWATCH_ALLOW_PRIVATE`` allows them.
+
+    Resolution runs in a thread so the reactor never blocks on DNS; a host that does not
+    resolve is left to the download itself, which reports the DNS error in its own words.
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[str, str | None] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> PrivateAddressMiddleware:
+        return cls()
+
+    async def process_request(self, request: Request, spider: Any = None) -> None:
+        parts = urlparse_cached(request)
+        if parts.scheme not in ("http", "https"):
+            raise PrivateAddressRefused(f"refused: {parts.scheme}: URLs are not fetched")
+        host = (parts.hostname or "").lower()
+        if host not in self._cache:
+            literal = _literal_ip(host)
+            if literal is not None:
+                addresses = [literal]
+            else:
+                addresses = await maybe_deferred_to_future(deferToThread(_resolve, host))
+            self._cache[host] = refusal_reason(host, addresses)
+        reason = self._cache[host]
+        if reason is not None:
+            raise PrivateAddressRefused(reason)
+
+
+class RetryAfterMiddleware:
+    """Mark a 429/503 with a ``Retry-After`` longer than the allowed wait as not to be retried."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RetryAfterMiddleware:
+        return cls()
+
+    def process_response(
+        self, request: Request, response: Response, spider: Any = None
+    ) -> Response:
+        if response.status in (429, 503) and response.headers.get(b"Retry-After"):
+            from crawler.spiders.base import parse_retry_after
+
+            wait = parse_retry_after(response.headers.get(b"Retry-After"))
+            if wait is not None and wait > settings.RETRY_AFTER_MAX_WAIT:
+                request.meta["dont_retry"] = True
+        return response
