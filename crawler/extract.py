@@ -608,6 +608,33 @@ def drop_leading_title(text: str, title: str | None) -> str:
     return rest if overlap >= 0.75 else text
 
 
+_PROMO = re.compile(
+    r"^\W*(?:lee|leer|lea) (?:también|tambien|más|mas)\b|^\W*(?:también )?te (?:puede )?"
+    r"(?:interesar|recomendamos)\b|^\W*(?:notas? relacionadas?|relacionad[oa]s?|más información"
+    r"|sigue leyendo|read more|related|see also|also read|more from)\s*[:»|]",
+    re.IGNORECASE,
+)
+_RIGHTS = re.compile(
+    r"^\W*(?:©|\(c\)\s|copyright\b)|todos los derechos reservados|all rights reserved",
+    re.IGNORECASE,
+)
+PROMO_MAX_CHARS = 300
+
+
+def drop_boilerplate_paragraphs(text: str) -> str:
+    """Drop short "Lee también: …" promos and copyright lines that sit inside article bodies.
+
+    Only short paragraphs qualify, so a long paragraph that happens to start with "Related" or
+    to quote a copyright notice is kept.
+    """
+    kept = [
+        p
+        for p in text.split("\n\n")
+        if len(p) > PROMO_MAX_CHARS or not (_PROMO.search(p) or _RIGHTS.search(p))
+    ]
+    return "\n\n".join(kept)
+
+
 def _trafilatura_metadata(tree: HtmlElement, url: str) -> Any:
     try:
         return extract_metadata(tree, url)
@@ -913,7 +940,9 @@ def extract(
         description = description or _clean(_strip_tags(hints.summary))
         tags = tags or _dedupe(c for c in (_clean(c) for c in hints.categories) if c)
 
-    body, flat_posts = split_flattened_posts(repair_text(drop_leading_title(text, title)))
+    body, flat_posts = split_flattened_posts(
+        drop_boilerplate_paragraphs(repair_text(drop_leading_title(text, title)))
+    )
     lang = lang or detect_language(body) or normalize_language(language)
     return Extracted(
         title=_repair_optional(title),

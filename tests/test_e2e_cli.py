@@ -260,3 +260,11 @@ def test_bad_environment_override_exits_2_with_one_line(site, tmp_path):
     assert result.returncode == 2
     assert "NEWSWATCH_RETRY_TIMES" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_inline_promo_and_copyright_lines_stay_out_of_bodies(corpus):
+    _, db, _ = corpus
+    nogales = search_json(db, "fentanilo Nogales", "--source", "tribuna")[0]
+    assert "Lee también" not in nogales["text"]
+    otay = search_json(db, "Otay Mesa", "--source", "borderreport")[0]
+    assert "All rights reserved" not in otay["text"]

@@ -374,3 +374,29 @@ def test_drop_leading_title_only_when_it_repeats_headline() -> None:
         drop_leading_title(text, "Detienen a operador financiero") == "Culiacán.- Texto de la nota."
     )
     assert drop_leading_title(text, "Otra cosa distinta por completo") == text
+
+
+def test_inline_promos_and_copyright_lines_are_dropped():
+    from crawler.extract import drop_boilerplate_paragraphs
+
+    text = (
+        "Nogales, Sonora.- Aduanas aseguró pastillas de fentanilo en la garita.\n\n"
+        "Lee también: Detienen a dos con arsenal en carretera Hermosillo-Guaymas\n\n"
+        "El conductor fue detenido.\n\n"
+        "Te puede interesar: Frente frío 18 en la sierra\n\n"
+        "Related: CBP seizes fentanyl at Otay Mesa\n\n"
+        "Copyright 2025 Border Report Media. All rights reserved."
+    )
+    assert drop_boilerplate_paragraphs(text) == (
+        "Nogales, Sonora.- Aduanas aseguró pastillas de fentanilo en la garita.\n\n"
+        "El conductor fue detenido."
+    )
+
+
+def test_long_paragraph_mentioning_rights_is_kept():
+    from crawler.extract import drop_boilerplate_paragraphs
+
+    paragraph = (
+        "Related agencies said " + "the cooperation continues " * 20 + "all rights reserved."
+    )
+    assert drop_boilerplate_paragraphs(paragraph) == paragraph
