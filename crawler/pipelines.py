@@ -1,7 +1,8 @@
 """The item pipeline: fetched page → extracted, repaired, fingerprinted record → storage.
 
 Extraction and record building are pure (:func:`build_record`); only :class:`StorePipeline`
-touches the database, in short batched transactions.
+touches the database, in short batched transactions. The extraction stack (trafilatura, the
+topic matchers) is imported on first use, so a poll that finds nothing new never loads it.
 """
 
 from __future__ import annotations
@@ -10,11 +11,7 @@ import logging
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from crawler.analysis import analyze
 from crawler.config import Source
-from crawler.credits import credited_source
-from crawler.extract import ExtractRules, extract
-from crawler.fingerprint import sign
 from crawler.hashing import content_hash
 from crawler.types import Extracted, RawPage
 from crawler.urls import canonicalize_url
@@ -60,6 +57,10 @@ def choose_canonical(declared: str | None, fetched: str) -> str:
 
 def build_record(page: RawPage, source: Source, ex: Extracted, now: datetime) -> ArticleRecord:
     """Turn an extracted page into the record storage keeps (feed hints already applied)."""
+    from crawler.analysis import analyze
+    from crawler.credits import credited_source
+    from crawler.fingerprint import sign
+
     title = (ex.title or (page.hints.title if page.hints else None) or "").strip()
     text = ex.text.strip()
     if len(text) < MIN_TEXT_CHARS:
@@ -116,6 +117,8 @@ def apply_keep_policy(record: ArticleRecord, keep: str) -> ArticleRecord:
 
 def process_page(page: RawPage, source: Source, now: datetime | None = None) -> ArticleRecord:
     """Extract one fetched page into a record; raises :class:`NotAnArticle` with the reason."""
+    from crawler.extract import ExtractRules, extract
+
     ctype = page.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in HTML_TYPES:
         raise NotAnArticle(f"not an HTML page ({ctype})")

@@ -39,6 +39,10 @@ def worker_count() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+PRELOAD = ("crawler.pipelines", "crawler.extract", "crawler.analysis", "crawler.fingerprint")
+"""Modules the fork server imports once, so every worker starts with them loaded."""
+
+
 class WorkerError(RuntimeError):
     """An unexpected failure inside a worker, carried back as one line plus the worker's trace."""
 
@@ -68,7 +72,7 @@ class ExtractionPool:
         with self._lock:
             if self._executor is None:
                 ctx = multiprocessing.get_context("forkserver")
-                ctx.set_forkserver_preload(["crawler.pipelines"])
+                ctx.set_forkserver_preload(list(PRELOAD))
                 self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
                 log.debug("extraction pool started with %d workers", self.workers)
             return self._executor
