@@ -268,3 +268,23 @@ def test_inline_promo_and_copyright_lines_stay_out_of_bodies(corpus):
     assert "Lee también" not in nogales["text"]
     otay = search_json(db, "Otay Mesa", "--source", "borderreport")[0]
     assert "All rights reserved" not in otay["text"]
+
+
+def test_extraction_in_worker_processes_stores_the_same_articles(crawled, site, tmp_path):
+    cfg, reference_db, _ = crawled
+    db = tmp_path / "pool.sqlite"
+    result = run_cli(
+        "crawl", "--config", str(cfg), "--db", str(db), "--format", "json",
+        env={"NEWSWATCH_INLINE_FIRST": "0", "NEWSWATCH_EXTRACT_WORKERS": "2"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert sum(r["new"] for r in json.loads(result.stdout)) == 9
+
+    def corpus_of(path: Path) -> set[tuple]:
+        with sqlite3.connect(path) as conn:
+            rows = conn.execute(
+                "select canonical_url, title, text, published_at, content_hash, relevant from articles"
+            ).fetchall()
+        return {tuple(str(v).replace(site.base_url, "") for v in row) for row in rows}
+
+    assert corpus_of(db) == corpus_of(reference_db)
