@@ -340,6 +340,7 @@ def search_cmd(
             all_copies=all_copies,
             analysis=analysis,
             explain=explain,
+            with_text=fmt != "table",
         )
     if fmt != "table":
         _emit_records(rows, fmt)
@@ -495,7 +496,7 @@ def recluster_cmd(
 ) -> None:
     """Recompute fingerprints and story clusters from the stored text (nothing is refetched)."""
     from crawler.credits import credited_source
-    from crawler.fingerprint import fingerprint
+    from crawler.fingerprint import fingerprint, shingle_count
 
     with friendly_errors():
         check_format(fmt, ("text", "json"))
@@ -505,7 +506,9 @@ def recluster_cmd(
             raise UsageError(str(exc)) from None
         store = Store(_db(db), near_dup_threshold=value)
         try:
-            summary = store.recluster(value, signer=fingerprint, creditor=credited_source)
+            summary = store.recluster(
+                value, signer=fingerprint, creditor=credited_source, counter=shingle_count
+            )
         finally:
             store.close()
     if fmt == "json":

@@ -12,7 +12,7 @@ import pytest
 from crawler.fingerprint import sign
 from storage import clusters
 from storage.db import dispose_engines, get_engine
-from storage.search import _filters, _search_sqlite, parse_query, search
+from storage.search import _filters, _rank_statement, _search_sqlite, parse_query, search
 from storage.store import Store
 from storage.types import ArticleRecord
 
@@ -139,7 +139,9 @@ def test_staged_search_equals_the_reference_query(db, query, all_copies):
     compared = 0
     for filters in FILTERS:
         for limit, offset in ((20, 0), (7, 5), (3, 0), (50, 10)):
-            want = reference(db, query, limit=limit, offset=offset, all_copies=all_copies, **filters)
+            want = reference(
+                db, query, limit=limit, offset=offset, all_copies=all_copies, **filters
+            )
             got = search(db, query, limit=limit, offset=offset, all_copies=all_copies, **filters)
             assert got == want, (query, filters, limit, offset)
             compared += len(got)
@@ -169,3 +171,28 @@ def test_zero_limit_and_no_matches(db):
     assert search(db, "fentanilo", limit=0) == []
     assert search(db, "inexistentepalabra") == []
     assert search(db, "fentanilo", sources=["nadie"]) == []
+
+
+@pytest.mark.parametrize(
+    ("filters", "index"),
+    [
+        ({"since": datetime(2025, 3, 1, tzinfo=UTC)}, "ix_articles_when"),
+        (
+            {"sources": ["medio-1"], "until": datetime(2025, 3, 1, tzinfo=UTC)},
+            "ix_articles_source_when",
+        ),
+    ],
+)
+def test_filters_are_one_index_only_id_set_inside_the_ranking(db, filters, index):
+    """Filters become one list of ids read from an index (not a MATCH re-run per id, not a scan
+    of article rows whose date and language sit in overflow pages)."""
+    stmt, rank = _rank_statement(
+        '"fentanilo"',
+        _filters(**{"since": None, "until": None, "sources": None, "languages": ["es"]} | filters),
+    )
+    engine = get_engine(db)
+    sql = str(stmt.order_by(rank).limit(20).compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        plan = " | ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+    assert "LIST SUBQUERY" in plan and f"USING INDEX {index}" in plan, plan
+    assert "SCAN articles " not in plan and "PRIMARY KEY" not in plan, plan
