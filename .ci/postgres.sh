@@ -2,10 +2,10 @@
 # Start a throwaway PostgreSQL server for the storage tests and export NEWSWATCH_TEST_PG_URL.
 # Sourced by .ci/run. Installs Debian's server package when it is missing. The server listens on
 # a Unix socket in a temporary directory only, and is stopped when the sourcing shell exits.
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 if [ -z "$pg_bin" ] && command -v apt-get >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null 2>&1
-  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 fi
 if [ -z "$pg_bin" ]; then
   echo "postgres.sh: no PostgreSQL server available; PostgreSQL storage tests will not run" >&2
