@@ -1,8 +1,8 @@
 """Extraction off the reactor thread, in a small process pool shared by every source of a crawl.
 
 Scrapy runs on one thread and extraction is CPU-bound, so a crawl that extracts in its callbacks
-uses one core. Here each fetched page is handed to a worker process (``forkserver``: the server
-imports the extraction stack once and forks ready workers, so none pays the imports again) while
+uses one core. Here each fetched page is handed to a worker process (spawned, so no reactor
+threads or database connections are inherited, and tied to the crawl so it dies with it) while
 the reactor keeps downloading. Small runs — a poll that finds a handful of new articles — never
 start the pool: the first pages of a process are extracted inline, and the pool starts only when
 a crawl turns out to be big enough to repay it.
@@ -11,9 +11,13 @@ a crawl turns out to be big enough to repay it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import logging
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 import traceback
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -40,7 +44,21 @@ def worker_count() -> int:
 
 
 PRELOAD = ("crawler.pipelines", "crawler.extract", "crawler.analysis", "crawler.fingerprint")
-"""Modules the fork server imports once, so every worker starts with them loaded."""
+"""Modules a worker imports when it starts, before its first page."""
+
+
+def _worker_init() -> None:
+    """In each worker: die with the crawl process, even if it is killed with SIGKILL (Linux),
+    so no worker outlives its crawl; then load the extraction stack once."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(Exception):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+        if os.getppid() == 1:
+            os._exit(0)
+    for module in PRELOAD:
+        importlib.import_module(module)
 
 
 class WorkerError(RuntimeError):
@@ -71,9 +89,11 @@ class ExtractionPool:
     def _pool(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._executor is None:
-                ctx = multiprocessing.get_context("forkserver")
-                ctx.set_forkserver_preload(list(PRELOAD))
-                self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+                self._executor = ProcessPoolExecutor(
+                    max_workers=self.workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_worker_init,
+                )
                 log.debug("extraction pool started with %d workers", self.workers)
             return self._executor
 

@@ -41,12 +41,35 @@ def _count(db: Path) -> int:
         return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
 
 
+def _processes_marked(mark: str) -> list[int]:
+    """Live processes whose environment carries ``mark`` (this test's crawl and its children)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+            state = (entry / "stat").read_text().split()[2]
+        except OSError:
+            continue
+        if f"NEWSWATCH_TEST_MARK={mark}".encode() in environ and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
 def test_kill_9_mid_crawl_leaves_db_intact_and_restart_duplicates_nothing(tmp_path):
     with HostileServer(max_wait=15) as hostile:
         url = _article_feed(hostile, "kill", 40, hang_every=4)
         cfg = write_sources(tmp_path / "s.toml", {"k": ("feed", url)})
         db = tmp_path / "db.sqlite"
-        env = {**os.environ, **FAST_ENV, "NEWSWATCH_DOWNLOAD_TIMEOUT": "10"}
+        mark = f"kill9-{os.getpid()}-{time.monotonic_ns()}"
+        env = {
+            **os.environ,
+            **FAST_ENV,
+            "NEWSWATCH_DOWNLOAD_TIMEOUT": "10",
+            "NEWSWATCH_INLINE_FIRST": "0",
+            "NEWSWATCH_TEST_MARK": mark,
+        }
         proc = subprocess.Popen(
             [sys.executable, "-m", "scheduler.cli", "crawl", "--config", str(cfg), "--db", str(db)],
             cwd=ROOT,
@@ -65,6 +88,9 @@ def test_kill_9_mid_crawl_leaves_db_intact_and_restart_duplicates_nothing(tmp_pa
             time.sleep(0.2)
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
+        # Extraction workers die with their crawl: nothing carrying the mark survives it.
+        time.sleep(1)
+        assert not _processes_marked(mark)
         before = _count(db)
         assert 0 < before < 40
         assert integrity(db) == "ok"
