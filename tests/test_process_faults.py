@@ -204,3 +204,43 @@ def test_disk_full_mid_run_is_a_clear_error_without_corruption(tmp_path):
             assert integrity(db) == "ok"
     finally:
         subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+KILL_MID_MIGRATION = r"""
+import os, signal, sys
+from alembic.operations import Operations
+from storage.db import get_engine
+
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+Operations.create_index = die  # 0004 adds a column, then creates indexes: killed in between
+get_engine(sys.argv[1])
+"""
+
+
+def test_kill_9_during_a_migration_step_leaves_the_old_schema_and_the_next_open_upgrades(tmp_path):
+    from alembic import command
+    from sqlalchemy import create_engine, inspect
+
+    from storage.db import _alembic_config, current_revision, dispose_engines, get_engine
+
+    db = tmp_path / "old.sqlite"
+    url = f"sqlite:///{db}"
+    cfg = _alembic_config()
+    cfg.set_main_option("sqlalchemy.url", url)
+    command.upgrade(cfg, "0003")
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_MID_MIGRATION, url], cwd=ROOT, capture_output=True, timeout=60
+    )
+    assert proc.returncode == -signal.SIGKILL
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("pragma integrity_check").scalar() == "ok"
+        assert conn.exec_driver_sql("select version_num from alembic_version").scalar() == "0003"
+    assert "shingles" not in {c["name"] for c in inspect(engine).get_columns("articles")}
+    engine.dispose()
+    dispose_engines()
+    upgraded = get_engine(url)
+    assert current_revision(upgraded) == "0004"
+    assert "shingles" in {c["name"] for c in inspect(upgraded).get_columns("articles")}
