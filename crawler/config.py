@@ -458,12 +458,6 @@ class Source:
         """The extra request headers as a dict, for Scrapy settings and urllib."""
         return dict(self.headers)
 
-    @property
-    def has_extract_rules(self) -> bool:
-        return bool(
-            self.body_selector or self.title_selector or self.date_selector or self.remove_selectors
-        )
-
     def fingerprint(self) -> str:
         """sha1 of every config field, so storage can notice that a source's definition changed."""
         blob = json.dumps(asdict(self), sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -15,6 +15,7 @@ from crawler.config import Source
 from crawler.hashing import content_hash
 from crawler.types import Extracted, RawPage
 from crawler.urls import canonicalize_url
+from crawler.workers import WorkerError, shared_pool
 from storage.db import one_line
 from storage.types import ArticleRecord
 
@@ -158,8 +159,6 @@ class StorePipeline:
     async def process_item(self, item):
         if not isinstance(item, RawPage):
             return item
-        from crawler.workers import WorkerError, shared_pool
-
         spider = self.spider
         try:
             record = await shared_pool().process(item, spider.source)

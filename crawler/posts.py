@@ -10,7 +10,7 @@ extraction prunes it), and the flattened text a CMS or a copy leaves behind
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import time
 from typing import Any
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
 
@@ -19,8 +19,6 @@ from lxml.html import HtmlElement, fromstring
 
 from crawler.dates import parse_date
 from crawler.textrepair import repair_text
-
-PLATFORMS = ("twitter", "instagram", "facebook", "youtube", "tiktok")
 
 _MONTHS_EN = (
     "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -309,14 +307,3 @@ def dedupe_posts(posts: list[dict[str, Any]]) -> list[dict[str, Any]]:
             seen.add(key)
             out.append(post)
     return out
-
-
-def post_datetime(post: dict[str, Any]) -> datetime | None:
-    """The post's date as a datetime (aware when stored with a time), for sorting and filters."""
-    value = post.get("date")
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        return None

@@ -142,7 +142,7 @@ def run_crawl(
     overrides.setdefault("LOG_INSTALL_ROOT_HANDLER", False)
     overrides.setdefault("EXTENSIONS", QUIET_EXTENSIONS)
     process = CrawlerProcess(scrapy_settings(**overrides))
-    states = {row["name"]: row for row in store.source_status()}
+    states = store.source_states()
     started = datetime.now(UTC)
     runs: list[tuple[Source, Crawler, int]] = []
     for source in sources:

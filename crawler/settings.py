@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Iterable
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 
 class SettingsError(ValueError):
@@ -232,8 +231,8 @@ def log_level(cli_value: str | None = None) -> str:
 def scrapy_settings(**overrides: Any) -> dict[str, Any]:
     """Base Scrapy settings for every crawl; ``overrides`` win.
 
-    AutoThrottle stays off: politeness is per source, through ``DOWNLOAD_SLOTS`` (see
-    ``download_slots``), with ``DEFAULT_DOWNLOAD_DELAY`` for hosts no source names.
+    AutoThrottle stays off: politeness is per source — each source's crawler gets its own
+    ``DOWNLOAD_DELAY`` and ``CONCURRENT_REQUESTS_PER_DOMAIN`` (``crawler.runner``).
     ``REQUEST_FINGERPRINTER_IMPLEMENTATION`` is not set: Scrapy 2.19 removed the setting.
     """
     base: dict[str, Any] = {
@@ -267,30 +266,3 @@ def scrapy_settings(**overrides: Any) -> dict[str, Any]:
     }
     base.update(overrides)
     return base
-
-
-class _Throttled(Protocol):
-    @property
-    def host(self) -> str: ...
-    @property
-    def delay(self) -> float: ...
-    @property
-    def concurrency(self) -> int: ...
-
-
-def download_slots(sources: Iterable[_Throttled]) -> dict[str, dict[str, Any]]:
-    """Scrapy ``DOWNLOAD_SLOTS`` keyed by host; sources sharing a host get the politest values."""
-    slots: dict[str, dict[str, Any]] = {}
-    for source in sources:
-        if not source.host:
-            continue
-        slot = slots.get(source.host)
-        if slot is None:
-            slots[source.host] = {
-                "delay": float(source.delay),
-                "concurrency": int(source.concurrency),
-            }
-        else:
-            slot["delay"] = max(slot["delay"], float(source.delay))
-            slot["concurrency"] = min(slot["concurrency"], int(source.concurrency))
-    return slots

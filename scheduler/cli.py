@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -79,8 +79,6 @@ SourceOpt = Annotated[
 LangOpt = Annotated[
     list[str] | None, typer.Option("--lang", "-l", help="Only this language, e.g. es (repeatable).")
 ]
-
-T = TypeVar("T")
 
 
 class UsageError(Exception):

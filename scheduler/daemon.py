@@ -175,7 +175,7 @@ class Daemon:
         config = load_config(self.opts.config_path)
         enabled = {s.name: s for s in config.sources if s.enabled}
         self.store.sync_sources([s.info() for s in config.sources])
-        states = {s["name"]: s for s in self.store.source_status()}
+        states = self.store.source_states()
         now = datetime.now(UTC)
         for name in set(self.sources) - set(enabled):
             if self.scheduler.get_job(name):
@@ -222,7 +222,7 @@ class Daemon:
         if not queued:
             return
         running = self._running()
-        states = {s["name"]: s for s in self.store.source_status()}
+        states = self.store.source_states()
         now = datetime.now(UTC)
         healthy: list[str] = []
         alone: list[str] = []
@@ -335,7 +335,7 @@ class Daemon:
         return source.interval if source else None
 
     def _reschedule_from_state(self, name: str) -> None:
-        state = {s["name"]: s for s in self.store.source_status()}.get(name)
+        state = self.store.source_states().get(name)
         if not state or name not in self.sources:
             return
         targets = [t for t in (state.get("next_due"), state.get("backoff_until")) if t is not None]

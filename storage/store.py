@@ -176,14 +176,12 @@ class Store:
                     .values(backoff_until=now + delay)
                 )
 
-    def set_schedule(self, source: str, next_due, backoff_until=None) -> None:
-        """Set ``next_due`` and ``backoff_until`` exactly (None clears), as the scheduler decides."""
-        with write_connection(self.engine) as conn:
-            conn.execute(
-                update(sources)
-                .where(sources.c.name == source)
-                .values(next_due=to_utc(next_due), backoff_until=to_utc(backoff_until))
-            )
+    def source_states(self) -> dict[str, dict[str, Any]]:
+        """Scheduling state per source name (no article counts): one cheap read of ``sources``,
+        for the daemon's every dispatch and the crawl's conditional-GET validators."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(sources).order_by(sources.c.name)).mappings().all()
+        return {row["name"]: _state(row) for row in rows}
 
     def source_status(self) -> list[dict[str, Any]]:
         """One dict per known source with its state and article counts (by first-seen time)."""
@@ -207,20 +205,8 @@ class Store:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(stmt).mappings().all()
-        keys = (
-            "name", "title", "kind", "url", "language", "timezone", "enabled", "etag",
-            "last_modified", "last_attempt", "last_success", "consecutive_failures",
-            "last_error", "next_due", "backoff_until", "articles_total", "articles_24h",
-            "articles_7d",
-        )  # fmt: skip
-        out = []
-        for row in rows:
-            item = {k: row[k] for k in keys}
-            for k in ("last_attempt", "last_success", "next_due", "backoff_until"):
-                item[k] = _aware(item[k])
-            item["enabled"] = bool(item["enabled"])
-            out.append(item)
-        return out
+        counts = ("articles_total", "articles_24h", "articles_7d")
+        return [{**_state(row), **{k: row[k] for k in counts}} for row in rows]
 
     # -- articles ----------------------------------------------------------------------------
 
@@ -625,6 +611,21 @@ def backoff_delay(interval: float, failures: int) -> timedelta:
     """
     factor = 2 ** min(max(failures - 1, 0), 16)
     return timedelta(seconds=max(interval, min(interval * factor, MAX_BACKOFF.total_seconds())))
+
+
+_STATE_KEYS = (
+    "name", "title", "kind", "url", "language", "timezone", "enabled", "etag", "last_modified",
+    "last_attempt", "last_success", "consecutive_failures", "last_error", "next_due",
+    "backoff_until",
+)  # fmt: skip
+
+
+def _state(row: Mapping[str, Any]) -> dict[str, Any]:
+    item = {k: row[k] for k in _STATE_KEYS}
+    for k in ("last_attempt", "last_success", "next_due", "backoff_until"):
+        item[k] = _aware(item[k])
+    item["enabled"] = bool(item["enabled"])
+    return item
 
 
 def _holder(row: Mapping[str, Any]) -> dict[str, Any]:

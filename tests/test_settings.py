@@ -8,7 +8,6 @@ import types
 import pytest
 
 from crawler import settings
-from crawler.config import Source
 
 
 @pytest.fixture
@@ -99,15 +98,3 @@ def test_scrapy_accepts_the_settings() -> None:
     built = Settings(settings.scrapy_settings())
     assert built.getint("DOWNLOAD_TIMEOUT") == settings.DOWNLOAD_TIMEOUT
     assert built.getlist("RETRY_HTTP_CODES") == [500, 502, 503, 504, 522, 524, 408]
-
-
-def test_download_slots_take_the_politest_values_per_host() -> None:
-    sources = [
-        Source(name="a", kind="feed", url="https://News.example/a", delay=1.0, concurrency=4),
-        Source(name="b", kind="feed", url="https://news.example/b", delay=3.0, concurrency=8),
-        Source(name="c", kind="feed", url="https://other.example/", delay=0.0, concurrency=2),
-    ]
-    assert settings.download_slots(sources) == {
-        "news.example": {"delay": 3.0, "concurrency": 4},
-        "other.example": {"delay": 0.0, "concurrency": 2},
-    }

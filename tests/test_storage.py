@@ -426,16 +426,6 @@ def test_source_status_counts_articles(store):
     assert by_name["proceso"]["articles_total"] == 0
 
 
-def test_set_schedule(store):
-    store.sync_sources([info()])
-    due = datetime(2025, 12, 11, 10, 0, tzinfo=SONORA)
-    store.set_schedule("elimparcial", due, backoff_until=due)
-    (status,) = store.source_status()
-    assert status["next_due"] == due and status["backoff_until"] == due
-    store.set_schedule("elimparcial", due, None)
-    assert store.source_status()[0]["backoff_until"] is None
-
-
 def test_run_log(store):
     run_id = store.start_run("elimparcial", pid=4242)
     (run,) = store.recent_runs()
@@ -531,3 +521,16 @@ def test_close_open_and_abort_running_runs(store):
     assert (runs[a]["outcome"], runs[a]["error"]) == ("timeout", "time limit")
     assert (runs[b]["outcome"], runs[b]["error"]) == ("aborted", "daemon restarted")
     assert runs[c]["outcome"] == "ok"
+
+
+def test_source_states_match_the_state_part_of_source_status(store):
+    store.sync_sources([info()])
+    store.record_source_result("elimparcial", False, "HTTP 500", interval=600)
+    (status,) = store.source_status()
+    states = store.source_states()
+    assert set(states) == {"elimparcial"}
+    assert states["elimparcial"] == {
+        k: v for k, v in status.items() if not k.startswith("articles_")
+    }
+    assert states["elimparcial"]["consecutive_failures"] == 1
+    assert states["elimparcial"]["backoff_until"] > states["elimparcial"]["last_attempt"]

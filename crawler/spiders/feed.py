@@ -8,6 +8,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
+from crawler import settings
 from crawler.feeds import parse_feed
 from crawler.spiders.base import SourceSpider
 
@@ -21,7 +22,12 @@ class FeedSpider(SourceSpider):
     def parse_start(self, response: Response) -> Iterator[scrapy.Request]:
         if not self.start_changed(response):
             return
-        parsed = parse_feed(response.body, response.url, tz=self.source.tzinfo)
+        parsed = parse_feed(
+            response.body,
+            response.url,
+            tz=self.source.tzinfo,
+            max_entries=settings.MAX_FEED_ENTRIES,
+        )
         if parsed.error:
             self.fail(f"feed unusable: {parsed.error}")
             return
