@@ -67,13 +67,9 @@ def shingle_count(text: str) -> int:
     return len(shingles(text))
 
 
-def _hash64(shingle: str, seed: int) -> int:
-    return int.from_bytes(
-        hashlib.blake2b(
-            shingle.encode("utf-8"), digest_size=8, salt=seed.to_bytes(8, "little")
-        ).digest(),
-        "little",
-    )
+@lru_cache(maxsize=8)
+def _salt(seed: int) -> bytes:
+    return seed.to_bytes(8, "little")
 
 
 @lru_cache(maxsize=8)
@@ -94,8 +90,9 @@ def _minhash_of(
     shingle_set: set[str], num_perm: int = NUM_PERM, seed: int = DEFAULT_SEED
 ) -> list[int]:
     bins: list[int | None] = [None] * num_perm
+    blake2b, salt, from_bytes = hashlib.blake2b, _salt(seed), int.from_bytes
     for shingle in shingle_set:
-        h = _hash64(shingle, seed)
+        h = from_bytes(blake2b(shingle.encode(), digest_size=8, salt=salt).digest(), "little")
         slot, value = h % num_perm, (h >> 32) & _MASK32
         current = bins[slot]
         if current is None or value < current:

@@ -17,6 +17,7 @@ from crawler.types import Extracted, RawPage
 from crawler.urls import canonicalize_url
 from crawler.workers import WorkerError, shared_pool
 from storage.db import one_line
+from storage.records import compress_html
 from storage.types import ArticleRecord
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ def build_record(page: RawPage, source: Source, ex: Extracted, now: datetime) ->
         tags=list(ex.tags),
         image=ex.image,
         description=ex.description,
-        raw_html=page.body,
+        raw_html_z=compress_html(page.body),
         alt_urls=sorted(alt),
         minhash=signature,
         shingle_count=shingle_count,
@@ -110,6 +111,7 @@ def apply_keep_policy(record: ArticleRecord, keep: str) -> ArticleRecord:
     record.kept = False
     record.text = ""
     record.raw_html = b""
+    record.raw_html_z = None
     record.posts = []
     record.minhash = None
     record.description = None

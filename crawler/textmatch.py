@@ -45,7 +45,7 @@ def fold(word: str) -> str:
 
 def normalize(text: str) -> str:
     """Text as the matcher sees it: folded words joined by single spaces, punctuation gone."""
-    return " ".join(fold(m.group()) for m in _TOKEN_RE.finditer(text))
+    return " ".join(map(fold, _TOKEN_RE.findall(text)))
 
 
 class Token(NamedTuple):
@@ -57,9 +57,13 @@ class Token(NamedTuple):
     folded: str
 
 
+_EXACT, _FOLDED = Token._fields.index("exact"), Token._fields.index("folded")
+
+
 def tokenize(text: str) -> list[Token]:
     """Split into word tokens, keeping original offsets so matches can be shown in context."""
     cache = _FORMS
+    new = tuple.__new__
     out: list[Token] = []
     for m in _TOKEN_RE.finditer(text):
         word = m.group()
@@ -68,7 +72,7 @@ def tokenize(text: str) -> list[Token]:
             if len(cache) > 100_000:
                 cache.clear()
             forms = cache[word] = (strip_accents(word), fold(word))
-        out.append(Token(*m.span(), *forms))
+        out.append(new(Token, m.span() + forms))
     return out
 
 
@@ -176,9 +180,15 @@ class Matcher:
         tokens = tokenize(text) if isinstance(text, str) else text
         found: dict[tuple[int, int, str], list[Hashable]] = {}
         n = len(tokens)
-        for i in range(n):
-            for root, attr in ((self._folded, "folded"), (self._exact, "exact")):
-                frontier = root.step(getattr(tokens[i], attr))
+        for root, form in ((self._folded, _FOLDED), (self._exact, _EXACT)):
+            firsts, prefixes = root.children, root.prefixes
+            if not firsts and not prefixes:
+                continue
+            for i, token in enumerate(tokens):
+                word = token[form]
+                if word not in firsts and (not prefixes or word[:_MIN_PREFIX] not in prefixes):
+                    continue
+                frontier = root.step(word)
                 j = i
                 while frontier:
                     for node in frontier:
@@ -187,7 +197,7 @@ class Matcher:
                     j += 1
                     if j >= n:
                         break
-                    word = getattr(tokens[j], attr)
+                    word = tokens[j][form]
                     frontier = [nxt for node in frontier for nxt in node.step(word)]
         matches = [
             Match(tokens[i].start, tokens[j - 1].end, i, j, pattern, tuple(keys))

@@ -308,14 +308,21 @@ class Daemon:
         for name in child.sources:
             result = results.get(name)
             if result is None:
-                outcome = child.outcome or ("aborted" if code < 0 else "failed")
-                reason = (
-                    f"run stopped at its time limit ({self.opts.run_timeout:.0f}s)"
-                    if outcome == "timeout"
-                    else f"crawl process exited with code {code} without a result"
-                )
+                # A run cut short by the daemon's own shutdown says nothing about the source:
+                # it is logged as aborted but does not count towards the source's backoff.
+                ours = self.stopping.is_set() and child.outcome != "timeout"
+                outcome = child.outcome or ("aborted" if code < 0 or ours else "failed")
+                if outcome == "timeout":
+                    reason = f"run stopped at its time limit ({self.opts.run_timeout:.0f}s)"
+                elif ours:
+                    reason = "stopped by the daemon's shutdown before it finished"
+                else:
+                    reason = f"crawl process exited with code {code} without a result"
                 self.store.close_open_runs(name, child.proc.pid, outcome, reason)
-                self.store.record_source_result(name, False, reason, interval=self._interval(name))
+                if not ours:
+                    self.store.record_source_result(
+                        name, False, reason, interval=self._interval(name)
+                    )
                 log.warning("source %s: %s", name, reason)
             else:
                 log.info(

