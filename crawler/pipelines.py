@@ -45,6 +45,8 @@ def choose_canonical(declared: str | None, fetched: str) -> str:
     fetched_c = canonicalize_url(fetched)
     if not declared:
         return fetched_c
+    if declared.strip() in (fetched, fetched_c):
+        return fetched_c
     try:
         declared_c = canonicalize_url(declared, base=fetched)
     except ValueError:

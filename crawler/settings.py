@@ -265,6 +265,7 @@ def scrapy_settings(**overrides: Any) -> dict[str, Any]:
         "HTTPCACHE_ENABLED": False,
         "MEMUSAGE_ENABLED": False,
         "LOG_LEVEL": SCRAPY_LOG_LEVEL,
+        "DOWNLOADER": "crawler.download.PoliteDownloader",
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.PrivateAddressMiddleware": 50,
             "crawler.middlewares.RetryAfterMiddleware": 560,

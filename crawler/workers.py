@@ -20,6 +20,8 @@ import signal
 import sys
 import threading
 import traceback
+import types
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
@@ -59,6 +61,28 @@ def _worker_init() -> None:
             os._exit(0)
     for module in PRELOAD:
         importlib.import_module(module)
+
+
+_WORKER_MAIN = types.ModuleType("__main__")
+
+
+@contextlib.contextmanager
+def _plain_main() -> Iterator[None]:
+    """Hide the parent's ``__main__`` while a submit may spawn a worker.
+
+    A spawned child re-imports the parent's main module before its first task: for
+    ``newswatch crawl`` that is the whole CLI (typer, rich, Scrapy, SQLAlchemy), about a second
+    of CPU per worker that the extraction never uses. The submit runs on the reactor thread and
+    nothing pickled for a worker lives in ``__main__``, so a bare module stands in meanwhile.
+    """
+    modules = sys.modules
+    main = modules.get("__main__")
+    modules["__main__"] = _WORKER_MAIN
+    try:
+        yield
+    finally:
+        if main is not None:
+            modules["__main__"] = main
 
 
 class WorkerError(RuntimeError):
@@ -105,7 +129,9 @@ class ExtractionPool:
         if self.workers == 0 or self.inline_left > 0:
             self.inline_left -= 1
             return process_page(page, source, now)
-        future: Future = self._pool().submit(_extract_in_worker, page, source, now)
+        pool = self._pool()
+        with _plain_main():
+            future: Future = pool.submit(_extract_in_worker, page, source, now)
         try:
             return await asyncio.wrap_future(future)
         except BrokenProcessPool:

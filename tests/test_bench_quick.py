@@ -21,7 +21,7 @@ EXPECTED = {
     "ingest_vs_naive",
     "ingest_vs_limit",
     "ingest_cpu_s_per_article",
-    "ingest_peak_rss_mb",
+    "ingest_peak_memory_mb",
     "poll_cycle_s",
     "poll_cycle_cpu_s",
     "bulk_load_articles_per_s",

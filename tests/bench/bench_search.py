@@ -23,13 +23,10 @@ from pathlib import Path
 
 from tests.bench.bench_ingest import record
 from tests.bench.sitegen import (
-    CONNECTORS,
     OBJECTS,
     PLACES,
     SECTIONS,
     SUBJECTS,
-    TAILS,
-    VERBS,
     WORDS,
     Article,
     PageRenderer,
@@ -93,29 +90,8 @@ class FocusedText(TextGen):
         self.objects = r.sample(OBJECTS, 3)
         self.places = r.sample(PLACES, 3)
 
-    def news_sentence(self) -> str:
-        r = self.rng
-        parts = [r.choice(self.subjects), r.choice(VERBS), r.choice(self.objects)]
-        parts.append(r.choice(self.places))
-        if r.random() < 0.6:
-            parts.append(r.choice(TAILS))
-        if r.random() < 0.4:
-            parts.insert(0, r.choice(CONNECTORS))
-        sentence = " ".join(parts)
-        return sentence[0].upper() + sentence[1:] + "."
-
-    def loose_sentence(self) -> str:
-        r = self.rng
-        words = r.choices(self.vocabulary, cum_weights=self.cum_weights, k=r.randint(8, 22))
-        if r.random() < 0.3:
-            words.insert(r.randint(0, len(words)), str(r.randint(2, 950)))
-        text = " ".join(words)
-        return text[0].upper() + text[1:] + "."
-
-    def headline(self) -> str:
-        r = self.rng
-        subject = r.choice(self.subjects)
-        return f"{subject[0].upper()}{subject[1:]} {r.choice(VERBS)} {r.choice(self.objects)} {r.choice(self.places)}"
+    def filler(self, k: int) -> list[str]:
+        return self.rng.choices(self.vocabulary, cum_weights=self.cum_weights, k=k)
 
 
 class Corpus:

@@ -163,6 +163,9 @@ class TextGen:
 
     def __init__(self, rng: random.Random):
         self.rng = rng
+        self.subjects: tuple[str, ...] | list[str] = SUBJECTS
+        self.objects: tuple[str, ...] | list[str] = OBJECTS
+        self.places: tuple[str, ...] | list[str] = PLACES
 
     def name(self) -> str:
         r = self.rng
@@ -170,7 +173,8 @@ class TextGen:
 
     def news_sentence(self) -> str:
         r = self.rng
-        parts = [r.choice(SUBJECTS), r.choice(VERBS), r.choice(OBJECTS), r.choice(PLACES)]
+        parts = [r.choice(self.subjects), r.choice(VERBS), r.choice(self.objects)]
+        parts.append(r.choice(self.places))
         if r.random() < 0.6:
             parts.append(r.choice(TAILS))
         if r.random() < 0.4:
@@ -180,11 +184,14 @@ class TextGen:
 
     def loose_sentence(self) -> str:
         r = self.rng
-        words = r.choices(WORDS, k=r.randint(8, 22))
+        words = self.filler(r.randint(8, 22))
         if r.random() < 0.3:
             words.insert(r.randint(0, len(words)), str(r.randint(2, 950)))
         text = " ".join(words)
         return text[0].upper() + text[1:] + "."
+
+    def filler(self, k: int) -> list[str]:
+        return self.rng.choices(WORDS, k=k)
 
     def quote(self) -> str:
         return f"“{self.loose_sentence()[:-1]}”, {self.rng.choice(('dijo', 'señaló', 'afirmó'))} {self.name()}."
@@ -196,8 +203,8 @@ class TextGen:
 
     def headline(self) -> str:
         r = self.rng
-        subject = r.choice(SUBJECTS)
-        head = f"{subject[0].upper()}{subject[1:]} {r.choice(VERBS)} {r.choice(OBJECTS)} {r.choice(PLACES)}"
+        subject = r.choice(self.subjects)
+        head = f"{subject[0].upper()}{subject[1:]} {r.choice(VERBS)} {r.choice(self.objects)} {r.choice(self.places)}"
         return head
 
     def teaser(self) -> str:

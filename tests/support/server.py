@@ -32,6 +32,8 @@ class RequestLog:
     headers: dict[str, str]
     status: int
     time: float
+    client_port: int = 0
+    """The client's TCP port: distinct ports are distinct connections (keep-alive tests)."""
 
 
 @dataclass(slots=True)
@@ -277,7 +279,11 @@ def _make_handler(owner: FixtureServer) -> type[BaseHTTPRequestHandler]:
             for name, value in reply.headers.items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(reply.body)))
-            owner._record(RequestLog(method, self.path, headers, reply.status, time.time()))
+            owner._record(
+                RequestLog(
+                    method, self.path, headers, reply.status, time.time(), self.client_address[1]
+                )
+            )
             self.end_headers()
             if method != "HEAD" and reply.status not in (204, 304):
                 self.wfile.write(reply.body)
