@@ -89,6 +89,10 @@ class WorkerError(RuntimeError):
     """An unexpected failure inside a worker, carried back as one line plus the worker's trace."""
 
 
+def _warm_up() -> None:
+    """A no-op task: submitting one per worker makes the pool start them all at once."""
+
+
 def _extract_in_worker(page: RawPage, source: Source, now: datetime) -> ArticleRecord:
     from crawler.pipelines import NotAnArticle, process_page
 
@@ -107,6 +111,7 @@ class ExtractionPool:
         self.workers = workers
         raw = os.environ.get("NEWSWATCH_INLINE_FIRST", "").strip()
         self.inline_left = int(raw) if raw.isdigit() else INLINE_FIRST
+        self.expected = 0
         self._executor: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -120,6 +125,22 @@ class ExtractionPool:
                 )
                 log.debug("extraction pool started with %d workers", self.workers)
             return self._executor
+
+    def expect(self, pages: int) -> None:
+        """A spider is about to fetch ``pages`` article pages.
+
+        When the run turns out bigger than the inline allowance, the workers are started now, so
+        their start-up overlaps the downloads instead of stalling the first pages, and no page
+        is extracted in the crawl process, which then never loads the extraction stack.
+        """
+        self.expected += pages
+        if self.workers == 0 or self._executor is not None or self.expected <= self.inline_left:
+            return
+        self.inline_left = 0
+        pool = self._pool()
+        with _plain_main():
+            for _ in range(self.workers):
+                pool.submit(_warm_up)
 
     async def process(self, page: RawPage, source: Source) -> ArticleRecord:
         """Extract one page into a record: inline for the first pages, then in a worker."""

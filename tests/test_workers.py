@@ -58,3 +58,18 @@ def test_worker_extracts_without_importing_the_parents_main_module(tmp_path: Pat
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["Garita", "True"]
     assert not mark.exists(), mark.read_text()
+
+
+def test_pool_starts_early_for_a_big_run_and_never_for_a_small_one() -> None:
+    from crawler.workers import ExtractionPool
+
+    pool = ExtractionPool(1)
+    pool.inline_left = 12
+    pool.expect(5)
+    pool.expect(7)
+    assert pool._executor is None and pool.inline_left == 12
+    pool.expect(1)
+    try:
+        assert pool._executor is not None and pool.inline_left == 0
+    finally:
+        pool.shutdown()

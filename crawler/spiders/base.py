@@ -23,6 +23,7 @@ from crawler import settings
 from crawler.config import Source
 from crawler.types import FeedEntry, RawPage
 from crawler.urls import canonicalize_url, is_http_url
+from crawler.workers import shared_pool
 from storage.store import Store
 from storage.types import RunCounts
 
@@ -198,6 +199,7 @@ class SourceSpider(scrapy.Spider):
                 f"only {cap} article pages per run; {len(wanted) - room} left for the next run"
             )
             wanted = wanted[:room]
+        shared_pool().expect(len(wanted))
         for entry, link in wanted:
             self.requested += 1
             yield scrapy.Request(

@@ -10,8 +10,9 @@ One invocation measures, against the same local server and pages:
   at the site root, politeness off), and its ratios to the naive pipeline and to the CPU limit
   ``2 cores / (fetch CPU s per page + extraction CPU s per page)``.
 
+The naive and full pipelines run alternately :data:`ROUNDS` times and each reports its best run.
 Crawlers run as child processes, so their wall time, CPU time (``RUSAGE_CHILDREN`` deltas) and
-memory (the process tree's resident set, sampled from /proc) are theirs alone.
+memory (the process tree's proportional set size, sampled from /proc) are theirs alone.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from zoneinfo import ZoneInfo
 from tests.bench.sitegen import PLACEHOLDER, ServedSite, Site, build_site, serve_site
 
 CORES = 2
+ROUNDS = 2
+"""Naive and full pipelines run alternately this many times and each keeps its best run: on this
+shared machine a sustained load slows whatever runs later, and alternating cancels that."""
 CONCURRENCY = 16
 REPO = Path(__file__).resolve().parents[2]
 
@@ -350,35 +354,43 @@ def run(quick: bool = False) -> Iterator[dict]:
             what="crawler.extract.extract (metadata + body), in-process",
         )  # fmt: skip
 
-        naive_db = tmp / "naive.sqlite"
-        naive = run_child(["-m", me, "naive", str(url_file), str(naive_db)], env=env, server=server)
-        _check(naive, "naive pipeline")
-        naive_stats = json.loads(naive.stdout.strip().splitlines()[-1])
-        naive_rate = naive_stats["stored"] / naive.wall_s
+        cfg = tmp / "sources.toml"
+        cfg.write_text(sources_toml(base), encoding="utf-8")
+        naives: list[tuple[float, ChildRun, dict, int]] = []
+        ingests: list[tuple[float, ChildRun, dict, int]] = []
+        for n in range(1 if quick else ROUNDS):
+            naive_db = tmp / f"naive-{n}.sqlite"
+            run = run_child(
+                ["-m", me, "naive", str(url_file), str(naive_db)], env=env, server=server
+            )
+            _check(run, "naive pipeline")
+            stats = json.loads(run.stdout.strip().splitlines()[-1])
+            naives.append((stats["stored"] / run.wall_s, run, stats, _rows(naive_db)))
+            db = tmp / f"ingest-{n}.sqlite"
+            run = run_child(
+                ["-m", "scheduler.cli", "crawl", "--config", str(cfg), "--db", str(db),
+                 "--format", "json", "--log-level", "WARNING"],
+                env=env, server=server,
+            )  # fmt: skip
+            _check(run, "newswatch crawl")
+            totals = _crawl_totals(run.stdout)
+            done = totals.get("new", 0) + totals.get("updated", 0) + totals.get("duplicates", 0)
+            ingests.append((done / run.wall_s, run, totals, _rows(db)))
+        naive_rate, naive, naive_stats, naive_rows = max(naives, key=lambda r: r[0])
         yield record(
             "naive_articles_per_s", naive_rate, "articles/s", **common,
-            stored=naive_stats["stored"], empty=naive_stats["empty"], rows=_rows(naive_db),
+            stored=naive_stats["stored"], empty=naive_stats["empty"], rows=naive_rows,
             wall_s=round(naive.wall_s, 2), cpu_s=round(naive.cpu_s, 2),
             peak_rss_mb=round(naive.peak_rss_mb, 1), server_cpu_s=naive.server_cpu_s,
             loadavg_1m=naive.loadavg_1m,
             articles_per_cpu_s=round(naive_stats["stored"] / max(naive.cpu_s, 1e-9), 1),
+            rounds=[round(r[0], 1) for r in naives], best_of=len(naives),
             what="Scrapy + trafilatura.extract(with_metadata, json) in the callback + sqlite3 "
                  "commit per item (default journal mode)",
         )  # fmt: skip
 
-        cfg = tmp / "sources.toml"
-        cfg.write_text(sources_toml(base), encoding="utf-8")
-        db = tmp / "ingest.sqlite"
-        ingest = run_child(
-            ["-m", "scheduler.cli", "crawl", "--config", str(cfg), "--db", str(db),
-             "--format", "json", "--log-level", "WARNING"],
-            env=env, server=server,
-        )  # fmt: skip
-        _check(ingest, "newswatch crawl")
-        totals = _crawl_totals(ingest.stdout)
+        rate, ingest, totals, rows = max(ingests, key=lambda r: r[0])
         processed = totals.get("new", 0) + totals.get("updated", 0) + totals.get("duplicates", 0)
-        rows = _rows(db)
-        rate = processed / ingest.wall_s
         limit = CORES / (fetch_cpu_per_page + extract_cpu_per_page)
         ingest_detail = {
             **common,
@@ -391,6 +403,8 @@ def run(quick: bool = False) -> Iterator[dict]:
             "server_cpu_s": ingest.server_cpu_s,
             "loadavg_1m": ingest.loadavg_1m,
             "articles_per_cpu_s": round(processed / max(ingest.cpu_s, 1e-9), 1),
+            "rounds": [round(r[0], 1) for r in ingests],
+            "best_of": len(ingests),
         }
         if ingest.returncode != 0:
             ingest_detail["stderr_tail"] = ingest.stderr[-1000:]
