@@ -14,10 +14,12 @@ do. The response goes to the spider, which backs the whole source off for that l
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from typing import Any
 
 from scrapy import Request
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
@@ -103,3 +105,23 @@ class RetryAfterMiddleware:
             if wait is not None and wait > settings.RETRY_AFTER_MAX_WAIT:
                 request.meta["dont_retry"] = True
         return response
+
+
+_REFRESH = re.compile(rb"refresh", re.IGNORECASE)
+REFRESH_SCAN_BYTES = 16384
+"""Scrapy looks for a meta refresh in the first 4,096 characters: at most 16 KB of UTF-8."""
+
+
+class LazyMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Scrapy's meta-refresh redirects, without decoding every page to look for one.
+
+    Scrapy's check decodes the whole body (``response.text``) and the decoded copy stays cached
+    on the response while it waits for extraction: 80–160 KB per page in the crawl process and
+    ~0.1 ms of CPU, for a tag almost no article has. A page whose first bytes do not even
+    contain the word "refresh" cannot have one; the others get Scrapy's full treatment.
+    """
+
+    def process_response(self, request: Request, response: Response, spider: Any = None):
+        if not _REFRESH.search(response.body, 0, REFRESH_SCAN_BYTES):
+            return response
+        return super().process_response(request, response)

@@ -59,6 +59,9 @@ RETRY_TIMES = 2
 RETRY_HTTP_CODES = (500, 502, 503, 504, 522, 524, 408)
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
+SCRAPER_SLOT_MAX_ACTIVE_SIZE = 2_000_000
+"""Bytes of responses waiting for extraction before Scrapy stops downloading more (default 5 MB):
+~25 pages keep two workers busy; more only sat in the crawl process's memory."""
 CONCURRENT_ITEMS = 4
 """Scrapy starts this many asyncio tasks for *every* callback's output (default 100): an article
 page yields one item, so the default cost 100 task creations per page, a sixth of the crawl
@@ -260,6 +263,7 @@ def scrapy_settings(**overrides: Any) -> dict[str, Any]:
         "CONCURRENT_REQUESTS": CONCURRENT_REQUESTS,
         "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENT_REQUESTS_PER_DOMAIN,
         "CONCURRENT_ITEMS": CONCURRENT_ITEMS,
+        "SCRAPER_SLOT_MAX_ACTIVE_SIZE": SCRAPER_SLOT_MAX_ACTIVE_SIZE,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "HTTPCACHE_ENABLED": False,
@@ -267,6 +271,8 @@ def scrapy_settings(**overrides: Any) -> dict[str, Any]:
         "LOG_LEVEL": SCRAPY_LOG_LEVEL,
         "DOWNLOADER": "crawler.download.PoliteDownloader",
         "DOWNLOADER_MIDDLEWARES": {
+            "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "crawler.middlewares.LazyMetaRefreshMiddleware": 580,
             "crawler.middlewares.PrivateAddressMiddleware": 50,
             "crawler.middlewares.RetryAfterMiddleware": 560,
         },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from tests.test_e2e_cli import run_cli
@@ -77,3 +78,35 @@ def test_crawl_reuses_connections_instead_of_one_per_page(site, tmp_path: Path) 
     _crawl(site, tmp_path)
     connections = {r.client_port for r in site.requests}
     assert len(connections) <= CONCURRENCY + 1, sorted(connections)
+
+
+def test_meta_refresh_page_is_followed_to_the_article(site, tmp_path: Path) -> None:
+    stub = (
+        '<html><head><meta charset="utf-8"><META HTTP-EQUIV="Refresh" '
+        'CONTENT="0; URL=/keepalive/nota-real.html"></head><body>Redirigiendo…</body></html>'
+    )
+    site.override("/keepalive/movida.html", stub)
+    site.override("/keepalive/nota-real.html", ARTICLE.format(i=99))
+    feed = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>K</title>'
+        f"<link>{site.base_url}/keepalive/</link><item><title>Nota</title>"
+        f"<link>{site.base_url}/keepalive/movida.html</link><guid>movida</guid></item>"
+        "</channel></rss>"
+    )
+    site.override(
+        "/keepalive/feed.xml", feed, headers={"Content-Type": "application/rss+xml; charset=utf-8"}
+    )
+    cfg = tmp_path / "sources.toml"
+    cfg.write_text(
+        f'[[sources]]\nname = "keepalive"\nkind = "feed"\nurl = "{site.base_url}/keepalive/feed.xml"\n'
+        'language = "es"\ntimezone = "America/Hermosillo"\ndelay = 0\n',
+        encoding="utf-8",
+    )
+    db = tmp_path / "r.sqlite"
+    result = run_cli("crawl", "--config", str(cfg), "--db", str(db), "--format", "json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)[0]["new"] == 1
+    with sqlite3.connect(db) as conn:
+        ((title, canonical),) = conn.execute("select title, canonical_url from articles")
+    assert title == "Nota 99 sobre seguridad fronteriza"
+    assert canonical.endswith("/keepalive/nota-real.html")
