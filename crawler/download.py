@@ -22,8 +22,13 @@ from scrapy.core.downloader import Downloader
 
 
 class PoliteDownloader(Downloader):
-    """Scrapy's downloader, with a request counted as transferring when it is dispatched."""
+    """Scrapy's downloader, with a request counted as transferring when it is dispatched.
 
-    def _wait_for_download(self, slot: Any, request: Any, queue_dfd: Any) -> Any:
+    A Scrapy version whose dispatch loop does not go through ``_wait_for_download`` never
+    reaches this override; ``tests/test_download.py`` checks that the limit holds with the
+    installed version.
+    """
+
+    def _wait_for_download(self, slot: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
         slot.transferring.add(request)
-        return super()._wait_for_download(slot, request, queue_dfd)
+        return super()._wait_for_download(slot, request, *args, **kwargs)

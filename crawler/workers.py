@@ -71,8 +71,8 @@ def _plain_main() -> Iterator[None]:
     """Hide the parent's ``__main__`` while a submit may spawn a worker.
 
     A spawned child re-imports the parent's main module before its first task: for
-    ``newswatch crawl`` that is the whole CLI (typer, rich, Scrapy, SQLAlchemy), about a second
-    of CPU per worker that the extraction never uses. The submit runs on the reactor thread and
+    ``newswatch crawl`` that is the whole CLI (typer, rich, Scrapy, SQLAlchemy), ~0.4 s of CPU
+    per worker that the extraction never uses. The submit runs on the reactor thread and
     nothing pickled for a worker lives in ``__main__``, so a bare module stands in meanwhile.
     """
     modules = sys.modules
