@@ -19,6 +19,7 @@ from storage.db import (
     write_connection,
 )
 from storage.models import Base, article_urls, articles
+from storage.records import compress_html
 from storage.search import get_article
 from storage.store import Store
 from storage.types import ArticleRecord, SourceInfo
@@ -342,6 +343,15 @@ def test_raw_html_is_compressed(store):
     with store.engine.connect() as conn:
         blob = conn.execute(select(articles.c.raw_html)).scalar_one()
     assert len(blob) < len(raw) and zlib.decompress(blob) == raw
+    assert store.raw_html(article_id) == raw
+
+
+def test_precompressed_raw_html_is_stored_as_given(store):
+    raw = b"<html>" + b"Fuente: Tribuna del Yaqui " * 300 + b"</html>"
+    blob = compress_html(raw)
+    article_id = store.store([make_record(raw_html=b"", raw_html_z=blob)])[0].article_id
+    with store.engine.connect() as conn:
+        assert conn.execute(select(articles.c.raw_html)).scalar_one() == blob
     assert store.raw_html(article_id) == raw
 
 
