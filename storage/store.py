@@ -788,8 +788,9 @@ def _forget_skipped(
         for u in (record.canonical_url, record.url)
         if u
     }
-    if urls:
-        conn.execute(_FORGET_SKIPPED, {"urls": sorted(urls)})
+    ordered = sorted(urls)
+    for i in range(0, len(ordered), _URL_CHUNK):
+        conn.execute(_FORGET_SKIPPED, {"urls": ordered[i : i + _URL_CHUNK]})
 
 
 _FORGET_SKIPPED = skipped.delete().where(
