@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 
 from storage import clusters
-from storage.db import get_engine, is_sqlite, write_connection
+from storage.db import get_engine, write_connection
 from storage.models import (
     RUN_OUTCOMES,
     article_urls,
@@ -57,9 +57,13 @@ MAX_BACKOFF = timedelta(hours=24)
 _URL_CHUNK = 300  # three IN lists per query stays under SQLite's old 999-variable limit
 
 
+def _dialect_insert(dialect: str):
+    """The dialect's INSERT construct, so ``on_conflict_*`` is available on SQLite and PostgreSQL."""
+    return sqlite.insert if dialect == "sqlite" else postgresql.insert
+
+
 def _insert(conn: Connection, table):
-    """Dialect-specific INSERT so ``on_conflict_*`` is available on SQLite and PostgreSQL."""
-    return (sqlite.insert if is_sqlite(conn) else postgresql.insert)(table)
+    return _dialect_insert(conn.dialect.name)(table)
 
 
 @lru_cache(maxsize=4)
@@ -67,7 +71,7 @@ def _upsert_statements(dialect: str) -> tuple[Any, Any]:
     """The two statements every new article runs, built once per dialect and executed with
     separate parameters, so SQLAlchemy reuses their compiled form instead of building and
     cache-keying a 30-column INSERT per article (that was most of the store's CPU time)."""
-    insert = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    insert = _dialect_insert(dialect)
     return (
         insert(articles).on_conflict_do_nothing().returning(articles.c.id),
         insert(article_urls).on_conflict_do_nothing(),

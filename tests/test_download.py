@@ -20,12 +20,11 @@ agentes estadounidenses en el marco de la cooperación bilateral en materia de s
 </article></body></html>"""
 
 
-def _feed(base: str) -> str:
+def _feed(base: str, links: list[str]) -> str:
     items = "".join(
-        f"<item><title>Nota {i}</title><link>{base}/keepalive/nota-{i}.html</link>"
-        f"<guid>keepalive-{i}</guid><pubDate>Thu, 11 Dec 2025 09:{i % 60:02d}:00 -0700</pubDate>"
-        "</item>"
-        for i in range(PAGES)
+        f"<item><title>Nota {i}</title><link>{base}{link}</link><guid>keepalive-{i}</guid>"
+        f"<pubDate>Thu, 11 Dec 2025 09:{i % 60:02d}:00 -0700</pubDate></item>"
+        for i, link in enumerate(links)
     )
     return (
         '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
@@ -33,14 +32,13 @@ def _feed(base: str) -> str:
     )
 
 
-def _crawl(site, tmp_path: Path, delay: float = 0.0) -> None:
+def _run(site, tmp_path: Path, links: list[str]) -> Path:
+    """Serve a feed of ``links`` and crawl it with no delay; returns the database."""
     site.override(
         "/keepalive/feed.xml",
-        _feed(site.base_url),
+        _feed(site.base_url, links),
         headers={"Content-Type": "application/rss+xml; charset=utf-8"},
     )
-    for i in range(PAGES):
-        site.override(f"/keepalive/nota-{i}.html", ARTICLE.format(i=i), delay=delay)
     cfg = tmp_path / "sources.toml"
     cfg.write_text(
         "[[sources]]\n"
@@ -56,7 +54,14 @@ def _crawl(site, tmp_path: Path, delay: float = 0.0) -> None:
     db = tmp_path / "k.sqlite"
     result = run_cli("crawl", "--config", str(cfg), "--db", str(db), "--format", "json")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout)[0]["new"] == PAGES
+    assert json.loads(result.stdout)[0]["new"] == len(links)
+    return db
+
+
+def _crawl(site, tmp_path: Path, delay: float = 0.0) -> None:
+    for i in range(PAGES):
+        site.override(f"/keepalive/nota-{i}.html", ARTICLE.format(i=i), delay=delay)
+    _run(site, tmp_path, [f"/keepalive/nota-{i}.html" for i in range(PAGES)])
     assert len([r for r in site.requests if r.path.startswith("/keepalive/nota-")]) == PAGES
 
 
@@ -87,25 +92,7 @@ def test_meta_refresh_page_is_followed_to_the_article(site, tmp_path: Path) -> N
     )
     site.override("/keepalive/movida.html", stub)
     site.override("/keepalive/nota-real.html", ARTICLE.format(i=99))
-    feed = (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>K</title>'
-        f"<link>{site.base_url}/keepalive/</link><item><title>Nota</title>"
-        f"<link>{site.base_url}/keepalive/movida.html</link><guid>movida</guid></item>"
-        "</channel></rss>"
-    )
-    site.override(
-        "/keepalive/feed.xml", feed, headers={"Content-Type": "application/rss+xml; charset=utf-8"}
-    )
-    cfg = tmp_path / "sources.toml"
-    cfg.write_text(
-        f'[[sources]]\nname = "keepalive"\nkind = "feed"\nurl = "{site.base_url}/keepalive/feed.xml"\n'
-        'language = "es"\ntimezone = "America/Hermosillo"\ndelay = 0\n',
-        encoding="utf-8",
-    )
-    db = tmp_path / "r.sqlite"
-    result = run_cli("crawl", "--config", str(cfg), "--db", str(db), "--format", "json")
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert json.loads(result.stdout)[0]["new"] == 1
+    db = _run(site, tmp_path, ["/keepalive/movida.html"])
     with sqlite3.connect(db) as conn:
         ((title, canonical),) = conn.execute("select title, canonical_url from articles")
     assert title == "Nota 99 sobre seguridad fronteriza"
