@@ -37,6 +37,7 @@ import csv
 import itertools
 import json
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -710,20 +711,58 @@ def _full_rows(conn, ids: list[int], with_text: bool) -> dict[int, Any]:
 
 
 def _snippets(conn, match: str, ids: list[int]) -> dict[int, str]:
-    """FTS5 snippets of the body for these rows only (a snippet costs a re-tokenised text).
+    """FTS5 snippets of the body for these rows only, from a scratch in-memory FTS5 table.
 
-    One pass over the matches with the ids as a set: FTS5 given "rowid IN" would re-run the MATCH
-    per id, which for a prefix query (merging every matching term's list) costs ~2.5 ms each.
+    A snippet needs a MATCH cursor on its row. On the archive's index that means walking every
+    match of the query again (``rowid IN`` is only checked after FTS5 returns a row): ~5 ms for a
+    query matching 10–35 % of 100k articles, a fifth of its time. FTS5 picks a snippet's window
+    from the row's own phrase instances (no corpus statistics), so indexing just the shown rows
+    in a private in-memory table with the same tokenizer gives the same snippets (the staged
+    search is tested against the one-query reference) for ~1.7 ms.
     """
-    fts = literal_column("articles_fts")
-    snippet = func.snippet(fts, 1, SNIPPET_OPEN, SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_WORDS)
-    stmt = (
-        select(_FTS.c.rowid, snippet)
-        .select_from(_FTS)
-        .where(text("articles_fts MATCH :fts").bindparams(bindparam("fts", match)))
-        .where(_UNINDEXED_ROWID.in_(sorted(set(ids))))
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    a = articles.c
+    rows = conn.execute(select(a.id, a.title, a.text).where(a.id.in_(wanted))).all()
+    scratch = _scratch_fts(conn)
+    try:
+        scratch.execute("BEGIN")
+        scratch.executemany("INSERT INTO docs(id, title, text) VALUES (?, ?, ?)", rows)
+        scratch.execute("INSERT INTO snip(rowid, title, text) SELECT id, title, text FROM docs")
+        found = scratch.execute(
+            "SELECT rowid, snippet(snip, 1, ?, ?, ?, ?) FROM snip WHERE snip MATCH ?",
+            (SNIPPET_OPEN, SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_WORDS, match),
+        ).fetchall()
+    except Exception as exc:
+        raise StorageError(f"search snippets failed: {one_line(exc)}") from None
+    finally:
+        scratch.execute("ROLLBACK")
+    return dict(found)
+
+
+_SCRATCH = threading.local()
+
+
+def _scratch_fts(conn):
+    """This thread's in-memory ``snip(title, text)`` FTS5 table, tokenised as ``articles_fts``
+    and opened with the engine's own DB-API module (the same SQLite library tokenises both).
+
+    It indexes a ``docs`` table (external content), so the rows are dropped with the rollback
+    that ends each use instead of being re-tokenised by a delete.
+    """
+    dbapi = conn.engine.dialect.dbapi
+    cached = getattr(_SCRATCH, "conn", None)
+    if cached is not None and cached[0] is dbapi:
+        return cached[1]
+    scratch = dbapi.connect(":memory:", isolation_level=None, check_same_thread=False)
+    scratch.executescript(
+        "CREATE TABLE docs(id INTEGER PRIMARY KEY, title TEXT, text TEXT);"
+        "CREATE VIRTUAL TABLE snip USING fts5(title, text, content='docs', content_rowid='id',"
+        " tokenize='unicode61 remove_diacritics 2');"
     )
-    return dict(_run(conn, stmt).all())
+    _SCRATCH.conn = (dbapi, scratch)
+    return scratch
 
 
 def _search_sqlite(engine: Engine, parsed: ParsedQuery, filters, limit, offset) -> list[dict]:
