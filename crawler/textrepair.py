@@ -32,10 +32,17 @@ _REAL_LONE = re.compile("[\ud800-\udfff]")
 
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
-_MOJIBAKE_HINT = re.compile(
-    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
+_CONT = (
+    "[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192"
     "\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
 )
+_MOJIBAKE_HINT = re.compile(
+    f"[\u00c2-\u00df]{_CONT}|[\u00e0-\u00ef]{_CONT}{{2}}|[\u00f0-\u00f4]{_CONT}{{3}}"
+)
+"""A UTF-8 sequence read as Windows-1252/Latin-1: a lead byte followed by as many continuation
+bytes as it announces (one after Â–ß, two after à–ï, three after ð–ô). Counting them keeps
+clean Spanish such as «está», “sí” or «llegó…» (an accented letter, then a closing guillemet,
+a curly quote or an ellipsis) away from ftfy, which costs ~2 ms an article."""
 _LINE_BREAKS = re.compile("\r\n?|[\u2028\u2029\x0b\x0c\x85]")
 _ODD_SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 _INVISIBLE = re.compile("[\u200b\u2060\ufeff\u00ad]")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from crawler import textrepair
 from crawler.hashing import content_hash, normalize_for_hash
 from crawler.textrepair import repair_text
 
@@ -57,6 +58,26 @@ def test_mojibake_is_repaired(broken: str, fixed: str) -> None:
 def test_correct_spanish_is_untouched() -> None:
     text = "¿Qué pasó? El niño comió piñata en Mazatlán — «ñandú» “cita” 'Misión Cortafuegos'"
     assert repair_text(text) == text
+
+
+@pytest.mark.parametrize(
+    "clean",
+    [
+        "«Lo que está»",
+        "respondió “sí” y se fue",
+        "Y entonces llegó… la Guardia Nacional",
+        "—¿Qué?— preguntó «Peñasco»",
+    ],
+)
+def test_clean_spanish_never_reaches_ftfy(monkeypatch, clean: str) -> None:
+    """An accented letter before a guillemet, curly quote or dash is not mojibake: ftfy (slow)
+    is only for a lead byte followed by the continuation bytes it announces."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("ftfy called on clean text")
+
+    monkeypatch.setattr(textrepair.ftfy, "fix_text", refuse)
+    assert repair_text(clean) == clean
 
 
 def test_entities_unescaped_including_double_escaped() -> None:
