@@ -134,7 +134,13 @@ class ExtractionPool:
         is extracted in the crawl process, which then never loads the extraction stack.
         """
         self.expected += pages
-        if self.workers == 0 or self._executor is not None or self.expected <= self.inline_left:
+        if self.expected > self.inline_left:
+            self.start()
+
+    def start(self) -> None:
+        """Start the workers now (each loads the extraction stack at once); every later page
+        is extracted in a worker. A no-op without workers or when already started."""
+        if self.workers == 0 or self._executor is not None:
             return
         self.inline_left = 0
         pool = self._pool()

@@ -73,3 +73,72 @@ def test_pool_starts_early_for_a_big_run_and_never_for_a_small_one() -> None:
         assert pool._executor is not None and pool.inline_left == 0
     finally:
         pool.shutdown()
+
+
+def test_started_pool_takes_every_page_and_a_second_start_is_a_no_op() -> None:
+    from crawler.workers import ExtractionPool
+
+    pool = ExtractionPool(1)
+    pool.start()
+    try:
+        executor = pool._executor
+        assert executor is not None and pool.inline_left == 0
+        pool.start()
+        pool.expect(100)
+        assert pool._executor is executor
+    finally:
+        pool.shutdown()
+    idle = ExtractionPool(0)
+    idle.start()
+    assert idle._executor is None
+
+
+def test_workers_are_warmed_up_front_only_for_a_sources_first_run() -> None:
+    from datetime import UTC, datetime
+
+    from crawler.config import parse_config
+    from crawler.runner import warm_pool_first
+
+    config = parse_config(
+        '[[sources]]\nname = "a"\nkind = "feed"\nurl = "https://a.example/feed.xml"\n'
+        '[[sources]]\nname = "b"\nkind = "sitemap"\nurl = "https://b.example/"\n'
+    )
+    a, b = config.sources
+    done = {"last_success": datetime(2026, 1, 1, tzinfo=UTC)}
+    assert warm_pool_first([a, b], {"a": done, "b": done}) is False
+    assert warm_pool_first([a, b], {"a": done, "b": {"last_success": None}}) is True
+    assert warm_pool_first([a], {}) is True  # never seen: sync_sources has just added it
+    assert warm_pool_first([a], {"a": done}) is False
+
+
+def test_crawl_process_does_not_import_disabled_extensions() -> None:
+    """RemoteControl (aiohttp) is left out of the base dict, so Scrapy never imports it; merely
+    disabling it in EXTENSIONS (Scrapy's documented way) would still import it."""
+    code = (
+        "import sys, scrapy\n"
+        "from scrapy.crawler import CrawlerProcess\n"
+        "from crawler.runner import QUIET_EXTENSIONS, quiet_extensions_base\n"
+        "from crawler.settings import scrapy_settings\n"
+        "class Idle(scrapy.Spider):\n"
+        "    name = 'idle'\n"
+        "    start_urls = []\n"
+        "if sys.argv[1] == 'scrapy':\n"
+        "    settings = scrapy_settings(EXTENSIONS=dict.fromkeys(QUIET_EXTENSIONS))\n"
+        "else:\n"
+        "    settings = scrapy_settings(EXTENSIONS_BASE=quiet_extensions_base())\n"
+        "p = CrawlerProcess(settings)\n"
+        "crawler = p.create_crawler(Idle)\n"
+        "p.crawl(crawler)\n"
+        "p.start()\n"
+        "names = {type(e).__name__ for e in crawler.extensions.middlewares}\n"
+        "print('scrapy.extensions.remote_control' in sys.modules, 'CoreStats' in names)\n"
+    )
+    outputs = []
+    for variant in ("scrapy", "ours"):
+        result = subprocess.run(
+            [sys.executable, "-c", code, variant],
+            capture_output=True, text=True, timeout=120, cwd=REPO,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout.strip())
+    assert outputs == ["True True", "False True"]
