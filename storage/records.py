@@ -8,10 +8,13 @@ CLI, scripts and notebooks depend on.
 from __future__ import annotations
 
 import re
+import threading
 import zlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+
+import zstandard
 
 RECORD_FIELDS: tuple[str, ...] = (
     "id",
@@ -41,15 +44,29 @@ RECORD_FIELDS: tuple[str, ...] = (
     "outlets",
 )
 
-HTML_ZLIB_LEVEL = 1
-"""Raw HTML compression: level 1 takes 0.4 ms for a 63 KB page where level 6 took 2 ms, for
-17.8 KB stored instead of 15.2 KB (the database stays far under 40 KB per article)."""
+HTML_ZSTD_LEVEL = 1
+"""Raw HTML compression: zstd level 1 takes 0.18 ms for an 80 KB page where zlib level 1 took
+0.5 ms, and stores 11 % less (24 % of the raw size instead of 27 % on the benchmark pages, 21 %
+instead of 23 % on the extraction corpus's 91 real pages)."""
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+_codecs = threading.local()
 
 
 def compress_html(raw: bytes) -> bytes:
-    """Raw HTML as stored (zlib). Producers in worker processes call it there
+    """Raw HTML as stored: one zstd frame. Producers in worker processes call it there
     (``ArticleRecord.raw_html_z``), so the writer neither compresses nor receives the full page."""
-    return zlib.compress(raw, HTML_ZLIB_LEVEL)
+    compressor = getattr(_codecs, "compressor", None)
+    if compressor is None:
+        compressor = _codecs.compressor = zstandard.ZstdCompressor(level=HTML_ZSTD_LEVEL)
+    return compressor.compress(raw)
+
+
+def decompress_html(blob: bytes) -> bytes:
+    """The page as fetched from a stored blob: a zstd frame, or the zlib stream that databases
+    written before zstd hold (the two are told apart by zstd's magic number)."""
+    if blob[:4] == _ZSTD_MAGIC:
+        return zstandard.ZstdDecompressor().decompress(blob)
+    return zlib.decompress(blob)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import os
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -44,6 +43,7 @@ from storage.records import (
     clean_optional,
     clean_text,
     compress_html,
+    decompress_html,
     join_offset,
     split_offset,
     to_utc,
@@ -519,7 +519,7 @@ class Store:
             blob = conn.execute(
                 select(articles.c.raw_html).where(articles.c.id == article_id)
             ).scalar_one_or_none()
-        return zlib.decompress(blob) if blob else None
+        return decompress_html(blob) if blob else None
 
     # -- daemon lock -------------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from crawler.config import ConfigError, Source, parse_config
 from crawler.pipelines import process_page
 from crawler.types import RawPage
 from storage.db import dispose_engines
+from storage.records import decompress_html
 from storage.search import Analysis, export, search, search_posts
 from storage.store import Store
 
@@ -70,7 +70,7 @@ def test_record_carries_scores_entities_and_posts(seed_html):
     assert {"sre", "ronald_johnson", "us_embassy_mx", "mision_cortafuegos"} <= set(ids)
     assert [p["handle"] for p in record.posts] == ["SRE_mx", "USAmbMex"]
     assert record.kept is True and record.text
-    assert zlib.decompress(record.raw_html_z) == seed_html.encode("utf-8")
+    assert decompress_html(record.raw_html_z) == seed_html.encode("utf-8")
 
 
 def test_profile_and_gazetteer_are_loaded_once_per_path(tmp_path, monkeypatch):
