@@ -16,7 +16,6 @@ from crawler.hashing import content_hash
 from crawler.types import Extracted, RawPage
 from crawler.urls import canonicalize_url
 from crawler.workers import WorkerError, shared_pool
-from storage.db import one_line
 from storage.records import compress_html
 from storage.types import ArticleRecord
 
@@ -198,6 +197,8 @@ class StorePipeline:
         try:
             results = spider.store.store(batch)
         except Exception as exc:
+            from storage.db import one_line  # here: workers import this module, not SQLAlchemy
+
             spider.counts.errors += len(batch)
             spider.fail(f"storage error: {one_line(exc)}")
             log.exception("source %s: could not store %d articles", spider.source.name, len(batch))
