@@ -46,23 +46,37 @@ _SET_OWN_CLUSTER = (
     .values(cluster_id=bindparam("b_id"), cluster_rep=True)
 )
 """A new article that matches nothing is its own story (built once: the common case)."""
-_INSERT_BANDS = lsh_bands.insert()
 
 
 def write_bands(
-    conn: Connection, article_id: int, signature: Sequence[int] | None, *, replace: bool = True
+    conn: Connection,
+    article_id: int,
+    signature: Sequence[int] | None,
+    *,
+    replace: bool = True,
+    pairs: Sequence[tuple[int, int]] | None = None,
 ) -> None:
     """Replace the article's rows in ``lsh_bands`` (none for a text without signature).
 
-    ``replace=False`` skips the delete, for an article inserted in this transaction.
+    ``replace=False`` skips the delete, for an article inserted in this transaction; ``pairs``
+    are the signature's bands when the caller has them already. The rows go to the driver as
+    plain tuples: 32 rows per article through SQLAlchemy's parameter processing cost more than
+    the inserts.
     """
     if replace:
         conn.execute(delete(lsh_bands).where(lb.article_id == article_id))
     if signature:
-        conn.execute(
-            _INSERT_BANDS,
-            [{"article_id": article_id, "band": b, "hash": h} for b, h in make_bands(signature)],
+        pairs = pairs if pairs is not None else make_bands(signature)
+        conn.exec_driver_sql(
+            _insert_bands_sql(conn.dialect.paramstyle),
+            [(article_id, band, value) for band, value in pairs],
         )
+
+
+@lru_cache(maxsize=4)
+def _insert_bands_sql(paramstyle: str) -> str:
+    marks = {"qmark": "?, ?, ?", "numeric": ":1, :2, :3"}.get(paramstyle, "%s, %s, %s")
+    return f"INSERT INTO lsh_bands (article_id, band, hash) VALUES ({marks})"
 
 
 def best_match(
@@ -72,6 +86,7 @@ def best_match(
     source: str,
     threshold: float,
     shingles: int | None = None,
+    pairs: Sequence[tuple[int, int]] | None = None,
 ) -> tuple[int, float] | None:
     """``(cluster_id, similarity)`` of the closest already-clustered article, if close enough.
 
@@ -83,7 +98,7 @@ def best_match(
     estimate.
     """
     params: dict[str, Any] = {"id": article_id, "k": MAX_CANDIDATES}
-    pairs = make_bands(signature)
+    pairs = pairs if pairs is not None else make_bands(signature)
     for i, (band, value) in enumerate(pairs):
         params[f"b{i}"], params[f"h{i}"] = band, value
     rows = conn.execute(_candidates_sql(len(pairs)), params)
@@ -138,11 +153,12 @@ def assign(
         if new
         else conn.execute(select(a.cluster_id).where(a.id == article_id)).scalar_one_or_none()
     )
+    pairs = make_bands(signature) if signature else None
     if bands:
-        write_bands(conn, article_id, signature, replace=not new)
+        write_bands(conn, article_id, signature, replace=not new, pairs=pairs)
     target = article_id
     if signature:
-        match = best_match(conn, article_id, signature, source, threshold, shingles)
+        match = best_match(conn, article_id, signature, source, threshold, shingles, pairs)
         if match is not None:
             target = match[0]
     if new and target == article_id:
