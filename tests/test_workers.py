@@ -158,3 +158,87 @@ def test_worker_modules_do_not_load_sqlalchemy_or_scrapy() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def _pages_and_source(n: int, bad: set[int]):
+    from crawler.config import parse_config
+    from crawler.types import RawPage
+
+    source = parse_config(
+        '[[sources]]\nname = "t"\nkind = "feed"\nurl = "https://t.example/feed.xml"\n'
+        'language = "es"\ntimezone = "America/Hermosillo"\n'
+    ).sources[0]
+    pages = []
+    for i in range(n):
+        text = f"Nota {i}: la Guardia Nacional reforzó la vigilancia en Nogales. " * 12
+        body = (
+            "<html><body><p>menú</p></body></html>"
+            if i in bad
+            else (
+                f"<html><head><title>Nota {i}</title></head><body><article><p>{text}</p>"
+                "</article></body></html>"
+            )
+        )
+        url = f"https://t.example/{i}"
+        pages.append(
+            RawPage(source="t", url=url, final_url=url, status=200, body=body.encode(),
+                    headers={"content-type": "text/html"})
+        )  # fmt: skip
+    return pages, source
+
+
+def test_pages_are_batched_per_worker_task_and_each_gets_its_own_outcome() -> None:
+    import asyncio
+
+    from crawler.pipelines import NotAnArticle
+    from crawler.workers import BATCH_PAGES, ExtractionPool
+
+    pages, source = _pages_and_source(BATCH_PAGES + 3, bad={1, BATCH_PAGES + 1})
+    pool = ExtractionPool(1)
+    pool.start()
+
+    async def run():
+        return await asyncio.gather(
+            *(pool.process(page, source) for page in pages), return_exceptions=True
+        )
+
+    try:
+        results = asyncio.run(run())
+    finally:
+        pool.shutdown()
+    assert pool.tasks == 2  # one full batch, then the rest after the short wait
+    for i, result in enumerate(results):
+        if i in (1, BATCH_PAGES + 1):
+            assert isinstance(result, NotAnArticle), (i, result)
+        else:
+            assert result.title == f"Nota {i}", (i, result)
+
+
+def test_a_dead_worker_fails_its_batch_and_the_next_batch_gets_a_new_pool() -> None:
+    import asyncio
+    import signal
+    import time
+
+    from crawler.workers import ExtractionPool, WorkerError
+
+    pages, source = _pages_and_source(2, bad=set())
+    pool = ExtractionPool(1)
+    pool.start()
+    try:
+        executor = pool._executor
+        deadline = time.monotonic() + 60
+        while not executor._processes and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for pid in list(executor._processes):
+            os.kill(pid, signal.SIGKILL)
+        while not executor._broken and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first = asyncio.run(asyncio.wait_for(pool.process(pages[0], source), 60))
+    except WorkerError as exc:
+        first = exc
+    try:
+        assert isinstance(first, WorkerError)
+        second = asyncio.run(asyncio.wait_for(pool.process(pages[1], source), 60))
+        assert second.title == "Nota 1" and pool._executor is not executor
+    finally:
+        pool.shutdown()
