@@ -212,19 +212,21 @@ class ExtractionPool:
 
     def _deliver(self, batch: list, pool: ProcessPoolExecutor | None, finished: Any) -> None:
         """Hand each waiting page its record or its error (on the reactor's thread)."""
+        results: list[Any] | None = None
         if isinstance(finished, BaseException):
-            results: list[Any] = [WorkerError(f"extraction not started: {finished}")] * len(batch)
+            failure = f"extraction not started: {finished}"
         else:
             try:
                 results = finished.result()
+                failure = "extraction worker returned a wrong batch"
             except BrokenProcessPool:
                 log.warning("an extraction worker died; restarting the pool")
                 self._discard(pool)
-                results = [
-                    WorkerError(f"extraction worker died on {page.final_url}") for page, *_ in batch
-                ]
+                failure = "extraction worker died"
             except BaseException as exc:  # cancelled at shutdown, or a result that failed to pickle
-                results = [WorkerError(f"{type(exc).__name__}: {exc}")] * len(batch)
+                failure = f"{type(exc).__name__}: {exc}"
+        if not isinstance(results, list) or len(results) != len(batch):
+            results = [WorkerError(f"{failure} on {page.final_url}") for page, *_ in batch]
         for (*_, waiter), result in zip(batch, results, strict=True):
             if waiter.done():
                 continue
