@@ -9,10 +9,15 @@ downloader middlewares again, so the check here covers every hop.
 :class:`RetryAfterMiddleware` stops Scrapy from retrying a 429/503 that asks for a long
 ``Retry-After``: hammering the server again within the second is exactly what it asked us not to
 do. The response goes to the spider, which backs the whole source off for that long.
+
+:class:`RetryBackoffMiddleware` spaces the retries Scrapy does make: its RetryMiddleware puts a
+failed request straight back in the queue, so a server answering 503 under load got its second
+and third request within the source's delay (at once with ``delay = 0``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 from typing import Any
@@ -104,6 +109,32 @@ class RetryAfterMiddleware:
             if wait is not None and wait > settings.RETRY_AFTER_MAX_WAIT:
                 request.meta["dont_retry"] = True
         return response
+
+
+class RetryBackoffMiddleware:
+    """Hold a retried request back ``base × 2^(n−1)`` seconds (n = its retry number, capped at
+    :data:`~crawler.settings.RETRY_BACKOFF_MAX`) before it is downloaded.
+
+    The wait happens before the request reaches its site's slot, so other requests, to this site
+    and others, go on meanwhile.
+    """
+
+    def __init__(self, base: float) -> None:
+        self.base = base
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RetryBackoffMiddleware:
+        return cls(crawler.settings.getfloat("NEWSWATCH_RETRY_BACKOFF", settings.RETRY_BACKOFF))
+
+    def delay(self, retry: int) -> float:
+        if retry <= 0 or self.base <= 0:
+            return 0.0
+        return min(self.base * 2 ** (retry - 1), settings.RETRY_BACKOFF_MAX)
+
+    async def process_request(self, request: Request, spider: Any = None) -> None:
+        wait = self.delay(int(request.meta.get("retry_times", 0)))
+        if wait:
+            await asyncio.sleep(wait)
 
 
 REFRESH_SCAN_BYTES = 16384

@@ -10,6 +10,7 @@ import pytest
 from tests.support import FixtureServer
 
 os.environ["NEWSWATCH_ALLOW_PRIVATE"] = "1"
+os.environ.setdefault("NEWSWATCH_RETRY_BACKOFF", "0.2")  # tests of the backoff set their own
 
 
 @pytest.fixture(scope="session")

@@ -136,3 +136,21 @@ def test_article_level_failures_are_counted_and_explained(run):
     assert "HTTP 410" in reasons
     assert "too large" in reasons
     assert len(row["counts"]["warnings"]) <= 5
+
+
+def test_retries_of_a_busy_server_are_spaced_out(tmp_path):
+    """Two 503s then the feed: the retries wait the backoff, then twice as long (not at once)."""
+    with HostileServer() as hostile:
+        cfg = write_sources(
+            tmp_path / "sources.toml",
+            {"busy": ("feed", hostile.url("/flaky/busy?fail=2&code=503&then=/doc/good.xml"))},
+        )
+        result = cli(
+            "crawl", "--config", str(cfg), "--db", str(tmp_path / "news.sqlite"),
+            env={"NEWSWATCH_RETRY_BACKOFF": "0.6"},
+        )  # fmt: skip
+        times = hostile.times["/flaky/busy"]
+    assert result.returncode == 0, result.stderr
+    assert len(times) == 3
+    assert times[1] - times[0] >= 0.6
+    assert times[2] - times[1] >= 1.2

@@ -98,3 +98,20 @@ def test_scrapy_accepts_the_settings() -> None:
     built = Settings(settings.scrapy_settings())
     assert built.getint("DOWNLOAD_TIMEOUT") == settings.DOWNLOAD_TIMEOUT
     assert built.getlist("RETRY_HTTP_CODES") == [500, 502, 503, 504, 522, 524, 408]
+
+
+def test_retry_backoff_from_environment_doubles_and_is_capped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from crawler.middlewares import RetryBackoffMiddleware
+
+    monkeypatch.delenv("NEWSWATCH_RETRY_BACKOFF", raising=False)
+    assert settings.retry_backoff() == settings.RETRY_BACKOFF == 2.0
+    monkeypatch.setenv("NEWSWATCH_RETRY_BACKOFF", "1.5")
+    assert settings.scrapy_settings()["NEWSWATCH_RETRY_BACKOFF"] == 1.5
+    monkeypatch.setenv("NEWSWATCH_RETRY_BACKOFF", "soon")
+    with pytest.raises(settings.SettingsError, match="NEWSWATCH_RETRY_BACKOFF"):
+        settings.retry_backoff()
+    middleware = RetryBackoffMiddleware(2.0)
+    assert [middleware.delay(n) for n in range(6)] == [0, 2, 4, 8, 16, 30]
+    assert RetryBackoffMiddleware(0).delay(3) == 0

@@ -85,6 +85,7 @@ class HostileServer:
         self._hits: dict[str, int] = {}
         self._lock = threading.Lock()
         self.requests: list[str] = []
+        self.times: dict[str, list[float]] = {}
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -132,6 +133,7 @@ class HostileServer:
             seen = self._hits.get(key, 0)
             self._hits[key] = seen + 1
             self.requests.append(key)
+            self.times.setdefault(key, []).append(time.monotonic())
             return seen
 
     def hits(self, prefix: str) -> int:
@@ -328,6 +330,7 @@ FAST_ENV = {
     "NEWSWATCH_DOWNLOAD_TIMEOUT": "2",
     "NEWSWATCH_MAX_PAGE_BYTES": str(2 * MiB),
     "NEWSWATCH_RETRY_TIMES": "2",
+    "NEWSWATCH_RETRY_BACKOFF": "0.2",
     "NEWSWATCH_ALLOW_PRIVATE": "1",
 }
 """Small limits so a hanging or endless response costs seconds, not the production 30 s."""
