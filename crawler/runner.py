@@ -54,11 +54,12 @@ def quiet_extensions_base() -> dict[str, int]:
 
 def warm_pool_first(sources: Sequence[Source], states: dict[str, dict[str, Any]]) -> bool:
     """Whether to start the extraction workers before anything is fetched: when a source has
-    never had a successful run, its first crawl takes its whole feed, sitemap or section pages
-    (hundreds of articles), so the workers' start-up (~0.7 s of CPU each) had better overlap
-    the crawl process's own start-up, which leaves the other core idle for about two seconds.
-    Later polls find a handful of new articles and start the pool only if they need it."""
-    return any(states.get(source.name, {}).get("last_success") is None for source in sources)
+    never been crawled, its first run takes its whole feed, sitemap or section pages (hundreds
+    of articles), so the workers' start-up (~0.35 s of CPU each) had better overlap the crawl
+    process's own, which leaves the other core idle for a second or two. Later polls find a
+    handful of new articles and start the pool only if they need it; so does a source whose
+    first attempt failed (it is not charged for workers on every retry)."""
+    return any(states.get(source.name, {}).get("last_attempt") is None for source in sources)
 
 
 @dataclass(slots=True)

@@ -104,11 +104,12 @@ def test_workers_are_warmed_up_front_only_for_a_sources_first_run() -> None:
         '[[sources]]\nname = "b"\nkind = "sitemap"\nurl = "https://b.example/"\n'
     )
     a, b = config.sources
-    done = {"last_success": datetime(2026, 1, 1, tzinfo=UTC)}
+    done = {"last_attempt": datetime(2026, 1, 1, tzinfo=UTC)}
+    failed = {"last_attempt": datetime(2026, 1, 1, tzinfo=UTC), "last_success": None}
     assert warm_pool_first([a, b], {"a": done, "b": done}) is False
-    assert warm_pool_first([a, b], {"a": done, "b": {"last_success": None}}) is True
+    assert warm_pool_first([a, b], {"a": done, "b": {"last_attempt": None}}) is True
     assert warm_pool_first([a], {}) is True  # never seen: sync_sources has just added it
-    assert warm_pool_first([a], {"a": done}) is False
+    assert warm_pool_first([a], {"a": failed}) is False  # tried before: no workers per retry
 
 
 def test_crawl_process_does_not_import_disabled_extensions() -> None:
