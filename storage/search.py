@@ -737,7 +737,8 @@ def _snippets(conn, match: str, ids: list[int]) -> dict[int, str]:
     except Exception as exc:
         raise StorageError(f"search snippets failed: {one_line(exc)}") from None
     finally:
-        scratch.execute("ROLLBACK")
+        if scratch.in_transaction:
+            scratch.execute("ROLLBACK")
     return dict(found)
 
 
