@@ -46,11 +46,9 @@ from typing import Any, TextIO
 
 from sqlalchemy import (
     Engine,
-    Integer,
     Select,
     and_,
     bindparam,
-    cast,
     column,
     func,
     literal_column,
@@ -788,8 +786,13 @@ def _search_sqlite(engine: Engine, parsed: ParsedQuery, filters, limit, offset) 
     return [row_to_record(row, snippet=row["snippet"]) for row in rows]
 
 
-_ACCENTED = "áàâäãåéèêëíìîïóòôöõúùûüñçýÿ"
-_PLAIN = "aaaaaaeeeeiiiiooooouuuuncyy"
+_ACCENTED = "áàâäãåéèêëíìîïóòôöõúùûüñçýÿÁÀÂÄÃÅÉÈÊËÍÌÎÏÓÒÔÖÕÚÙÛÜÑÇÝ"
+_PLAIN = "aaaaaaeeeeiiiiooooouuuuncyyaaaaaaeeeeiiiiooooouuuuncy"
+_TSV = literal_column("articles.search_tsv")
+_SIMPLE = literal_column("'simple'::regconfig")
+_TS_WEIGHTS = literal_column("'{0.1, 0.2, 0.2, 1.0}'::float4[]")
+"""ts_rank weights for D, C, B, A: the title (A) counts five times the body (B), as in FTS5."""
+_PG_WORD = re.compile(r"[^\W_]+")
 
 
 def _folded(column):
@@ -802,24 +805,43 @@ def _pattern(term: Term) -> str:
     return body if term.prefix else body + r"\M"
 
 
+def _tsquery(term: Term):
+    """One term as a PostgreSQL ``tsquery``, its words split by the parser that built
+    ``articles.search_tsv`` (migration 0005). A prefix ends in ``:*``; its words are plain
+    letters and digits, so nothing in the query text is syntax."""
+    if not term.prefix:
+        return func.phraseto_tsquery(_SIMPLE, _folded(bindparam(None, term.text)))
+    words = _PG_WORD.findall(fold(term.text)) or [""]
+    expression = " <-> ".join([*words[:-1], words[-1] + ":*"])
+    return func.to_tsquery(_SIMPLE, bindparam(None, expression))
+
+
+def _pg_query(parsed: ParsedQuery):
+    """The positive part of the query: AND of groups, each an OR of terms."""
+    combined = None
+    for group in parsed.groups:
+        either = _tsquery(group[0])
+        for term in group[1:]:
+            either = either.op("||")(_tsquery(term))
+        combined = either if combined is None else combined.op("&&")(either)
+    return combined
+
+
 def _fallback_condition(parsed: ParsedQuery):
-    doc = _folded(func.concat(articles.c.title, " ", articles.c.text))
-    groups = [or_(*(doc.op("~")(_pattern(t)) for t in g)) for g in parsed.groups]
-    negatives = [~doc.op("~")(_pattern(t)) for t in parsed.negatives]
-    return and_(*groups, *negatives)
+    """Matching on PostgreSQL: the GIN-indexed ``search_tsv``, minus the negative terms."""
+    negatives = [~_TSV.op("@@")(_tsquery(t)) for t in parsed.negatives]
+    return and_(_TSV.op("@@")(_pg_query(parsed)), *negatives)
 
 
 def _search_fallback(engine: Engine, parsed: ParsedQuery, filters, limit, offset) -> list[dict]:
-    """Portable search for PostgreSQL without FTS extensions: regex on accent-folded text."""
-    title = _folded(articles.c.title)
+    """Search on PostgreSQL: full-text match through the GIN index, ranked by ``ts_rank``
+    (title weighted as in FTS5, length-normalised), newest first among equals."""
     terms = [t for g in parsed.groups for t in g]
-    title_hits = sum(
-        (cast(title.op("~")(_pattern(t)), Integer) for t in terms), start=literal_column("0")
-    )
+    rank = func.ts_rank(_TS_WEIGHTS, _TSV, _pg_query(parsed), 1)
     stmt = (
         select(*_COLUMNS)
         .where(_fallback_condition(parsed), *filters)
-        .order_by(title_hits.desc(), _when().desc(), articles.c.id.desc())
+        .order_by(rank.desc(), _when().desc(), articles.c.id.desc())
         .limit(limit)
         .offset(offset)
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.hostile import FAST_ENV, HostileServer, cli, integrity, write_sources
+from tests.test_storage import HEAD_REVISION
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -242,5 +243,5 @@ def test_kill_9_during_a_migration_step_leaves_the_old_schema_and_the_next_open_
     engine.dispose()
     dispose_engines()
     upgraded = get_engine(url)
-    assert current_revision(upgraded) == "0004"
+    assert current_revision(upgraded) == HEAD_REVISION
     assert "shingles" in {c["name"] for c in inspect(upgraded).get_columns("articles")}
