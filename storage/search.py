@@ -807,13 +807,14 @@ def _pattern(term: Term) -> str:
 
 def _tsquery(term: Term):
     """One term as a PostgreSQL ``tsquery``, its words split by the parser that built
-    ``articles.search_tsv`` (migration 0005). A prefix ends in ``:*``; its words are plain
-    letters and digits, so nothing in the query text is syntax."""
+    ``articles.search_tsv`` (migration 0005) and folded by the same SQL. A prefix ends in
+    ``:*``; its words are plain letters and digits, so nothing in the query text is syntax (no
+    word at all gives an empty query, which matches nothing)."""
     if not term.prefix:
         return func.phraseto_tsquery(_SIMPLE, _folded(bindparam(None, term.text)))
-    words = _PG_WORD.findall(fold(term.text)) or [""]
-    expression = " <-> ".join([*words[:-1], words[-1] + ":*"])
-    return func.to_tsquery(_SIMPLE, bindparam(None, expression))
+    words = _PG_WORD.findall(term.text)
+    expression = " <-> ".join([*words[:-1], words[-1] + ":*"]) if words else ""
+    return func.to_tsquery(_SIMPLE, _folded(bindparam(None, expression)))
 
 
 def _pg_query(parsed: ParsedQuery):

@@ -346,3 +346,7 @@ def test_query_fold_matches_the_one_the_postgres_index_was_built_with():
     spec.loader.exec_module(migration)
     assert (migration.ACCENTED, migration.PLAIN) == (search_module._ACCENTED, search_module._PLAIN)
     assert len(migration.ACCENTED) == len(migration.PLAIN)
+
+
+def test_prefix_of_only_underscores_matches_nothing_on_every_backend(db):
+    assert search(db, "___*") == []
