@@ -311,14 +311,12 @@ def search_posts(
             .order_by(rank, _when().desc(), p.id)
         )
     else:
-        doc = _folded(func.concat(p.author, " ", p.handle, " ", p.text))
-        groups = [or_(*(doc.op("~")(_pattern(t)) for t in g)) for g in parsed.groups]
-        negatives = [~doc.op("~")(_pattern(t)) for t in parsed.negatives]
+        rank = func.ts_rank(_POSTS_TSV, _pg_query(parsed), 1)
         stmt = (
             select(*cols)
             .select_from(joined)
-            .where(and_(*groups, *negatives))
-            .order_by(_when().desc(), p.id)
+            .where(_fallback_condition(parsed, _POSTS_TSV))
+            .order_by(rank.desc(), _when().desc(), p.id)
         )
     stmt = stmt.where(*filters).limit(limit).offset(offset)
     with engine.connect() as conn:
@@ -789,6 +787,7 @@ def _search_sqlite(engine: Engine, parsed: ParsedQuery, filters, limit, offset) 
 _ACCENTED = "áàâäãåéèêëíìîïóòôöõúùûüñçýÿÁÀÂÄÃÅÉÈÊËÍÌÎÏÓÒÔÖÕÚÙÛÜÑÇÝ"
 _PLAIN = "aaaaaaeeeeiiiiooooouuuuncyyaaaaaaeeeeiiiiooooouuuuncy"
 _TSV = literal_column("articles.search_tsv")
+_POSTS_TSV = literal_column("posts.search_tsv")
 _SIMPLE = literal_column("'simple'::regconfig")
 _TS_WEIGHTS = literal_column("'{0.1, 0.2, 0.2, 1.0}'::float4[]")
 """ts_rank weights for D, C, B, A: the title (A) counts five times the body (B), as in FTS5."""
@@ -797,12 +796,6 @@ _PG_WORD = re.compile(r"[^\W_]+")
 
 def _folded(column):
     return func.translate(func.lower(column), _ACCENTED, _PLAIN)
-
-
-def _pattern(term: Term) -> str:
-    """A PostgreSQL ARE on folded text; terms are reduced to ``\\w`` words, so nothing is syntax."""
-    body = r"\m" + r"\W+".join(term.words())
-    return body if term.prefix else body + r"\M"
 
 
 def _tsquery(term: Term):
@@ -828,10 +821,11 @@ def _pg_query(parsed: ParsedQuery):
     return combined
 
 
-def _fallback_condition(parsed: ParsedQuery):
-    """Matching on PostgreSQL: the GIN-indexed ``search_tsv``, minus the negative terms."""
-    negatives = [~_TSV.op("@@")(_tsquery(t)) for t in parsed.negatives]
-    return and_(_TSV.op("@@")(_pg_query(parsed)), *negatives)
+def _fallback_condition(parsed: ParsedQuery, tsv=_TSV):
+    """Matching on PostgreSQL: a GIN-indexed ``search_tsv`` (of articles, or of ``posts``),
+    minus the negative terms."""
+    negatives = [~tsv.op("@@")(_tsquery(t)) for t in parsed.negatives]
+    return and_(tsv.op("@@")(_pg_query(parsed)), *negatives)
 
 
 def _search_fallback(engine: Engine, parsed: ParsedQuery, filters, limit, offset) -> list[dict]:

@@ -14,6 +14,7 @@ from storage.db import dispose_engines
 from storage.records import decompress_html
 from storage.search import Analysis, export, search, search_posts
 from storage.store import Store
+from tests.test_storage import BACKENDS, fresh_postgres
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEED = FIXTURES / "extract" / "tribuna_seed_article.html"
@@ -164,7 +165,15 @@ def test_analysis_filters_and_explain(db, seed_html):
     assert exported[0]["relevant"] is True and exported[0]["topics"] and exported[0]["entities"]
 
 
-def test_posts_are_searchable_on_their_own(db, seed_html):
+@pytest.fixture(params=BACKENDS)
+def any_db(request, tmp_path):
+    dispose_engines()
+    yield f"sqlite:///{tmp_path / 'news.sqlite'}" if request.param == "sqlite" else fresh_postgres()
+    dispose_engines()
+
+
+def test_posts_are_searchable_on_their_own(any_db, seed_html):
+    db = any_db
     _stored(db, seed_html)
     for query in ("SRE_mx", "@SRE_mx", "relaciones exteriores", "embajador"):
         rows = search_posts(db, query)

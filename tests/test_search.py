@@ -320,18 +320,26 @@ def test_postgres_search_reads_the_gin_index():
     from sqlalchemy import text
 
     from storage.db import get_engine
-    from storage.search import _fallback_condition
+    from storage.models import posts
+    from storage.search import _POSTS_TSV, _fallback_condition
 
     url = fresh_postgres()
     Store(url).store([rec(i, t, b) for i, (t, b) in enumerate(PARITY_RECORDS)])
     engine = get_engine(url)
-    stmt = select(articles.c.id).where(_fallback_condition(parse_query('"trafico de armas"')))
-    sql = str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
-    with engine.connect() as conn:
-        conn.execute(text("SET enable_seqscan = off"))  # six rows: force the plan a big table gets
-        plan = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql))
+    parsed = parse_query('"trafico de armas" OR extradi*')
+    plans = {}
+    for table, condition in (
+        (articles, _fallback_condition(parsed)),
+        (posts, _fallback_condition(parsed, _POSTS_TSV)),
+    ):
+        stmt = select(table.c.id).where(condition)
+        sql = str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
+        with engine.connect() as conn:
+            conn.execute(text("SET enable_seqscan = off"))  # a few rows: force a big table's plan
+            plans[table.name] = "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql))
     dispose_engines()
-    assert "ix_articles_search_tsv" in plan, plan
+    assert "ix_articles_search_tsv" in plans["articles"], plans
+    assert "ix_posts_search_tsv" in plans["posts"], plans
 
 
 def test_query_fold_matches_the_one_the_postgres_index_was_built_with():
