@@ -7,9 +7,12 @@ to end at its small size and prints well-formed records with the names the READM
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -55,3 +58,20 @@ def test_quick_benchmarks_print_every_figure() -> None:
         by_name["poll_cycle_s"]["detail"]["not_modified"]
         == by_name["poll_cycle_s"]["detail"]["sources"]
     )
+
+
+@pytest.mark.skipif(not os.environ.get("NEWSWATCH_TEST_PG_URL"), reason="needs PostgreSQL")
+def test_quick_postgres_search_benchmark_prints_its_figures() -> None:
+    env = {**os.environ, "NEWSWATCH_BENCH_PG_URL": os.environ["NEWSWATCH_TEST_PG_URL"]}
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.bench", "--quick", "search_pg"],
+        cwd=REPO, capture_output=True, text=True, timeout=240, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    by_name = {r["name"]: r for r in map(json.loads, proc.stdout.splitlines())}
+    assert set(by_name) == {
+        "pg_bulk_load_articles_per_s", "pg_db_bytes_per_article", "pg_search_p50_ms",
+        "pg_search_p95_ms",
+    }  # fmt: skip
+    assert by_name["pg_search_p95_ms"]["detail"]["queries"] == 50
+    assert all(r["value"] > 0 for r in by_name.values())
