@@ -107,13 +107,27 @@ class ParsedQuery:
 
 def fold(value: str) -> str:
     """Lower-case and strip accents one character at a time (length-preserving)."""
-    return "".join(_fold_char(c) for c in value)
+    return value.translate(_FOLD_TABLE)
 
 
 def _fold_char(char: str) -> str:
     base = unicodedata.normalize("NFKD", char)[:1] or char
     lowered = base.lower()
     return lowered[:1] if lowered else base
+
+
+class _FoldTable(dict):
+    """``str.translate`` table filled on first sight of each character: folding a 3 KB body
+    character by character in Python took ~2.8 ms, a snippet per result row on PostgreSQL."""
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold_char(chr(code))
+        if len(self) < 65536:
+            self[code] = folded
+        return folded
+
+
+_FOLD_TABLE = _FoldTable()
 
 
 def parse_query(query: str) -> ParsedQuery:
@@ -259,7 +273,7 @@ def search(
     if all_copies:
         hits = backend(engine, parsed, filters, limit, offset)
         with engine.connect() as conn:
-            return _explained(conn, clusters.annotate(conn, hits), explain)
+            return _explained(conn, _snippets_now(clusters.annotate(conn, hits)), explain)
     window = max(4 * (limit + offset), 50)
     while True:
         hits = backend(engine, parsed, filters, window, 0)
@@ -267,7 +281,7 @@ def search(
             stories = clusters.collapse(conn, hits)
             if len(stories) >= limit + offset or len(hits) < window:
                 page = clusters.annotate(conn, stories[offset : offset + limit])
-                return _explained(conn, page, explain)
+                return _explained(conn, _snippets_now(page), explain)
         window *= 4
 
 
@@ -842,7 +856,24 @@ def _search_fallback(engine: Engine, parsed: ParsedQuery, filters, limit, offset
     )
     with engine.connect() as conn:
         rows = _run(conn, stmt).mappings().all()
-    return [row_to_record(row, snippet=_py_snippet(row["text"], terms)) for row in rows]
+    return [row_to_record(row, snippet=_PendingSnippet(row["text"] or "", terms)) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class _PendingSnippet:
+    """A snippet made only if its record is shown: story collapsing reads 4× the page size in
+    hits, and a snippet of a 3 KB body costs ~0.25 ms."""
+
+    body: str
+    terms: list[Term]
+
+
+def _snippets_now(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for record in records:
+        pending = record.get("snippet")
+        if isinstance(pending, _PendingSnippet):
+            record["snippet"] = _py_snippet(pending.body, pending.terms)
+    return records
 
 
 def _py_snippet(body: str, terms: list[Term]) -> str:
