@@ -358,3 +358,18 @@ def test_query_fold_matches_the_one_the_postgres_index_was_built_with():
 
 def test_prefix_of_only_underscores_matches_nothing_on_every_backend(db):
     assert search(db, "___*") == []
+
+
+def test_fold_table_gives_the_per_character_fold_for_any_text():
+    import random
+
+    from storage.search import _fold_char
+
+    rng = random.Random(7)
+    samples = [
+        "Misión CORTAFUEGOS Ñandú ß ﬁ Ǆ İ ẞ ᾈ",
+        "".join(chr(rng.randrange(32, 0x3000)) for _ in range(20_000)),
+    ]
+    for text in samples:
+        assert fold(text) == "".join(_fold_char(c) for c in text)
+        assert len(fold(text)) == len(text)
