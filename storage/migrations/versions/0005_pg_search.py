@@ -11,6 +11,10 @@ handle and text (one weight). Queries are parsed by the same parser
 keeps a host name or an e-mail address as one token, and a hyphenated word whole besides its
 parts. No-op on SQLite.
 
+Cost: adding a stored generated column rewrites ``articles`` under an exclusive lock, computing
+every article's vector: 26 s for 20,000 articles on the 2-core test machine (~1.3 ms each, so
+about 20 minutes for a million). The README says to upgrade a big archive in a quiet moment.
+
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-26
