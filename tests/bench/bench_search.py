@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 from tests.bench.bench_ingest import record
 from tests.bench.sitegen import (
@@ -195,6 +196,41 @@ def queries(rng: random.Random) -> list[tuple[str, dict]]:
     return out
 
 
+class QueryTimes(NamedTuple):
+    """Per query: the median of three warm runs and the cold first run (ms), the hit count;
+    and the slowest query (label, ms)."""
+
+    timings: list[float]
+    cold: list[float]
+    hits: list[int]
+    slowest: tuple[str, float]
+
+
+def time_queries(url: str) -> QueryTimes:
+    """Run the 50 queries through ``storage.search.search``: once cold, then three times."""
+    from storage.search import search
+
+    timings: list[float] = []
+    cold: list[float] = []
+    hits: list[int] = []
+    slowest = ("", 0.0)
+    for q, filters in queries(random.Random(11)):
+        t0 = time.perf_counter()
+        found = search(url, q, limit=20, **filters)
+        cold.append((time.perf_counter() - t0) * 1000)
+        hits.append(len(found))
+        runs = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            search(url, q, limit=20, **filters)
+            runs.append((time.perf_counter() - t0) * 1000)
+        median = statistics.median(runs)
+        timings.append(median)
+        if median > slowest[1]:
+            slowest = (q + (" +filters" if filters else ""), round(median, 2))
+    return QueryTimes(timings, cold, hits, slowest)
+
+
 def percentile(values: list[float], pct: float) -> float:
     """Nearest-rank percentile: the smallest value with at least ``pct`` % at or below it."""
     ordered = sorted(values)
@@ -232,7 +268,6 @@ def _db_breakdown(path: Path) -> dict[str, int]:
 
 def run(quick: bool = False) -> Iterator[dict]:
     from storage.db import dispose_engines
-    from storage.search import search
     from storage.store import Store
     from storage.types import SourceInfo
 
@@ -292,25 +327,7 @@ def run(quick: bool = False) -> Iterator[dict]:
             largest_objects=_db_breakdown(path),
         )  # fmt: skip
 
-        timings: list[float] = []
-        cold: list[float] = []
-        hits: list[int] = []
-        slowest = ("", 0.0)
-        for q, filters in queries(random.Random(11)):
-            t0 = time.perf_counter()
-            found = search(url, q, limit=20, **filters)
-            cold.append((time.perf_counter() - t0) * 1000)
-            hits.append(len(found))
-            runs = []
-            for _ in range(3):
-                t0 = time.perf_counter()
-                search(url, q, limit=20, **filters)
-                runs.append((time.perf_counter() - t0) * 1000)
-            median = statistics.median(runs)
-            timings.append(median)
-            if median > slowest[1]:
-                label = q + (" +filters" if filters else "")
-                slowest = (label, round(median, 2))
+        timings, cold, hits, slowest = time_queries(url)
         shares = match_shares(path, [q for q, _ in queries(random.Random(11))], total)
         common = {
             "queries": len(timings), "articles": total, "limit": 20,

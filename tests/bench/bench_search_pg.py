@@ -10,15 +10,13 @@ PostgreSQL is slower than into SQLite), ``NEWSWATCH_BENCH_PG_ARTICLES`` to chang
 from __future__ import annotations
 
 import os
-import random
-import statistics
 import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from tests.bench.bench_ingest import record
-from tests.bench.bench_search import BATCH, SOURCES, Corpus, percentile, queries
+from tests.bench.bench_search import BATCH, SOURCES, Corpus, percentile, time_queries
 
 ENV_URL = "NEWSWATCH_BENCH_PG_URL"
 ENV_ARTICLES = "NEWSWATCH_BENCH_PG_ARTICLES"
@@ -42,7 +40,6 @@ def run(quick: bool = False) -> Iterator[dict]:
         print(f"search_pg: set {ENV_URL} to a throwaway PostgreSQL database", file=sys.stderr)
         return
     from storage.db import dispose_engines, get_engine
-    from storage.search import search
     from storage.store import Store
     from storage.types import SourceInfo
 
@@ -76,19 +73,7 @@ def run(quick: bool = False) -> Iterator[dict]:
         server = conn.exec_driver_sql("SHOW server_version").scalar()
     yield record("pg_db_bytes_per_article", size / total, "bytes", articles=total, server=server)
 
-    timings: list[float] = []
-    slowest = ("", 0.0)
-    for q, filters in queries(random.Random(11)):
-        search(url, q, limit=20, **filters)
-        runs = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            search(url, q, limit=20, **filters)
-            runs.append((time.perf_counter() - t0) * 1000)
-        median = statistics.median(runs)
-        timings.append(median)
-        if median > slowest[1]:
-            slowest = (q + (" +filters" if filters else ""), round(median, 2))
+    timings, _, _, slowest = time_queries(url)
     common = {"queries": len(timings), "articles": total, "limit": 20, "server": server}
     yield record("pg_search_p50_ms", percentile(timings, 50), "ms", **common)
     yield record(
