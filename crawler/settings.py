@@ -116,7 +116,7 @@ def retry_times() -> int:
 
 def retry_backoff() -> float:
     """Wait before the first retry, doubled per retry: ``NEWSWATCH_RETRY_BACKOFF`` (0 = none)."""
-    return min(_env_number(ENV_RETRY_BACKOFF, RETRY_BACKOFF, 0), RETRY_BACKOFF_MAX)
+    return _env_number(ENV_RETRY_BACKOFF, RETRY_BACKOFF, 0)
 
 
 def db_url(cli_value: str | None = None) -> str:

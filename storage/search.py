@@ -24,8 +24,8 @@ Anything else (``-``, ``:``, ``^``, parentheses, column names) is plain text. A 
 raises :class:`QueryError` with a one-line message.
 
 On SQLite, matching uses the FTS5 index (``unicode61 remove_diacritics 2``) with bm25 ranking, the
-title weighted 5× the body. On PostgreSQL a fallback without extensions is used: accent-folded
-word-boundary regular expressions, ranked by title matches then date (slower, no index).
+title weighted 5× the body. On PostgreSQL, the GIN-indexed ``search_tsv`` of migration 0005
+(accent-folded, ``simple`` parser) with ``ts_rank``, the title weighted the same way.
 
 Records are dicts with the stable keys of :data:`storage.records.RECORD_FIELDS`; times are
 ISO 8601 strings in the offset the source published them in (``2025-12-11T09:15:00-07:00``).
@@ -263,7 +263,7 @@ def search(
     if parsed is None:
         backend = _browse
     else:
-        backend = _search_sqlite if is_sqlite(engine) else _search_fallback
+        backend = _search_sqlite if is_sqlite(engine) else _search_postgres
     if not is_sqlite(engine) and (analysis.topics or analysis.entities):
         backend = _python_filtered(backend, analysis)
     if parsed is not None and is_sqlite(engine):
@@ -329,7 +329,7 @@ def search_posts(
         stmt = (
             select(*cols)
             .select_from(joined)
-            .where(_fallback_condition(parsed, _POSTS_TSV))
+            .where(_pg_condition(parsed, _POSTS_TSV))
             .order_by(rank.desc(), _when().desc(), p.id)
         )
     stmt = stmt.where(*filters).limit(limit).offset(offset)
@@ -385,7 +385,7 @@ def export(
             matching = text("SELECT rowid FROM articles_fts WHERE articles_fts MATCH :fts")
             stmt = stmt.where(articles.c.id.in_(matching.bindparams(fts=to_fts5(parsed))))
         else:
-            stmt = stmt.where(_fallback_condition(parsed))
+            stmt = stmt.where(_pg_condition(parsed))
     stmt = stmt.order_by(_when().desc(), articles.c.id.desc())
     records = _stream(engine, stmt)
     if not is_sqlite(engine) and (analysis.topics or analysis.entities):
@@ -835,21 +835,21 @@ def _pg_query(parsed: ParsedQuery):
     return combined
 
 
-def _fallback_condition(parsed: ParsedQuery, tsv=_TSV):
+def _pg_condition(parsed: ParsedQuery, tsv=_TSV):
     """Matching on PostgreSQL: a GIN-indexed ``search_tsv`` (of articles, or of ``posts``),
     minus the negative terms."""
     negatives = [~tsv.op("@@")(_tsquery(t)) for t in parsed.negatives]
     return and_(tsv.op("@@")(_pg_query(parsed)), *negatives)
 
 
-def _search_fallback(engine: Engine, parsed: ParsedQuery, filters, limit, offset) -> list[dict]:
+def _search_postgres(engine: Engine, parsed: ParsedQuery, filters, limit, offset) -> list[dict]:
     """Search on PostgreSQL: full-text match through the GIN index, ranked by ``ts_rank``
     (title weighted as in FTS5, length-normalised), newest first among equals."""
     terms = [t for g in parsed.groups for t in g]
     rank = func.ts_rank(_TS_WEIGHTS, _TSV, _pg_query(parsed), 1)
     stmt = (
         select(*_COLUMNS)
-        .where(_fallback_condition(parsed), *filters)
+        .where(_pg_condition(parsed), *filters)
         .order_by(rank.desc(), _when().desc(), articles.c.id.desc())
         .limit(limit)
         .offset(offset)

@@ -321,7 +321,7 @@ def test_postgres_search_reads_the_gin_index():
 
     from storage.db import get_engine
     from storage.models import posts
-    from storage.search import _POSTS_TSV, _fallback_condition
+    from storage.search import _POSTS_TSV, _pg_condition
 
     url = fresh_postgres()
     Store(url).store([rec(i, t, b) for i, (t, b) in enumerate(PARITY_RECORDS)])
@@ -329,8 +329,8 @@ def test_postgres_search_reads_the_gin_index():
     parsed = parse_query('"trafico de armas" OR extradi*')
     plans = {}
     for table, condition in (
-        (articles, _fallback_condition(parsed)),
-        (posts, _fallback_condition(parsed, _POSTS_TSV)),
+        (articles, _pg_condition(parsed)),
+        (posts, _pg_condition(parsed, _POSTS_TSV)),
     ):
         stmt = select(table.c.id).where(condition)
         sql = str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
