@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from crawler import settings
 from crawler.config import ConfigError, Source, format_duration, load_config, parse_duration
 from scheduler import logs
-from storage.db import StorageError, one_line
+from storage.db import StorageError, one_line, sqlite_errors
 from storage.search import Analysis, QueryError, export, search, search_posts, write_records
 from storage.store import Store
 
@@ -99,7 +98,7 @@ def friendly_errors() -> Iterator[None]:
         }.get(type(exc), "error")
         stderr.print(Text(f"newswatch: {label}: {exc}", style="red"))
         raise typer.Exit(2) from None
-    except (SQLAlchemyError, sqlite3.Error) as exc:
+    except (SQLAlchemyError, *sqlite_errors()) as exc:
         stderr.print(Text(f"newswatch: database error: {one_line(exc)}", style="red"))
         raise typer.Exit(2) from None
 

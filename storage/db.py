@@ -8,6 +8,10 @@ never blocked, and writers queue behind each other instead of failing. Writes go
 busy timeout). PostgreSQL (``postgresql+psycopg://``) works too; SQLite-only SQL stays behind
 dialect checks.
 
+SQLite comes from ``pysqlite3`` (a recent SQLite built with lookaside memory) where its wheel is
+installed, else from the standard library; see :func:`sqlite_dbapi`. Every connection this
+package opens uses that one module, so a process never drives one file with two SQLite libraries.
+
 The schema is managed by Alembic and upgraded programmatically, so users never delete a database
 to get a newer schema.
 """
@@ -37,6 +41,8 @@ SQLITE_CACHE_KIB = 32 * 1024
 SQLITE_MMAP_BYTES = 256 * 2**20
 
 
+ENV_SQLITE_DRIVER = "NEWSWATCH_SQLITE_DRIVER"
+SQLITE_DRIVERS = ("pysqlite3", "stdlib")
 ENV_BUSY_TIMEOUT = "NEWSWATCH_BUSY_TIMEOUT"
 DEFAULT_BUSY_TIMEOUT = 30.0
 
@@ -47,6 +53,50 @@ def busy_timeout() -> float:
         return max(0.0, float(os.environ.get(ENV_BUSY_TIMEOUT, "") or DEFAULT_BUSY_TIMEOUT))
     except ValueError:
         return DEFAULT_BUSY_TIMEOUT
+
+
+def sqlite_dbapi():
+    """The DB-API module every SQLite connection of this package is opened with.
+
+    ``pysqlite3`` (the ``pysqlite3-binary`` wheel, installed on Linux x86-64) is the standard
+    library's module built against a recent SQLite with lookaside memory. Debian's system SQLite
+    is built with ``OMIT_LOOKASIDE``, so FTS5 calls ``malloc`` (behind a process-wide mutex) for
+    every row it ranks: bm25 is ~25 % slower on one thread, and two threads ranking at once each
+    slow down ~1.8× instead of sharing the work. ``NEWSWATCH_SQLITE_DRIVER=stdlib`` forces the
+    standard library's module; elsewhere it is the fallback.
+
+    One process must not open a database file with two SQLite libraries: closing a file in one
+    drops the POSIX locks the other holds on it (sqlite.org/howtocorrupt.html §2.2.1). Code that
+    opens a newswatch file directly should use this module (or :func:`sqlite_connect`).
+    """
+    global _dbapi
+    if _dbapi is None:
+        wanted = os.environ.get(ENV_SQLITE_DRIVER, "").strip().lower() or "pysqlite3"
+        if wanted not in SQLITE_DRIVERS:
+            raise StorageError(
+                f"{ENV_SQLITE_DRIVER}={wanted!r}: expected one of {', '.join(SQLITE_DRIVERS)}"
+            )
+        module = sqlite3
+        if wanted == "pysqlite3":
+            try:
+                from pysqlite3 import dbapi2 as module  # type: ignore[no-redef]
+            except ImportError:
+                module = sqlite3
+        _dbapi = module
+    return _dbapi
+
+
+_dbapi = None
+
+
+def sqlite_connect(path: str | os.PathLike, **kwargs):
+    """A plain DB-API connection to a SQLite file, with the module of :func:`sqlite_dbapi`."""
+    return sqlite_dbapi().connect(os.fspath(path), **kwargs)
+
+
+def sqlite_errors() -> tuple[type[BaseException], ...]:
+    """Exception classes of both SQLite modules (the one in use and the standard library's)."""
+    return (sqlite3.Error, sqlite_dbapi().Error)
 
 
 class StorageError(Exception):
@@ -128,7 +178,7 @@ def _guarded(engine: Engine, action) -> None:
     where = engine.url.database if is_sqlite(engine) else engine.url.render_as_string()
     try:
         action()
-    except (SQLAlchemyError, sqlite3.Error) as exc:
+    except (SQLAlchemyError, *sqlite_errors()) as exc:
         message = one_line(exc)
         if "file is not a database" in message:
             raise StorageError(
@@ -170,7 +220,10 @@ def _create_sqlite_engine(url: str, database: str) -> Engine:
     if not in_memory:
         _check_sqlite_path(Path(database).expanduser())
     wait = busy_timeout()
-    kwargs: dict = {"connect_args": {"timeout": wait, "check_same_thread": False}}
+    kwargs: dict = {
+        "connect_args": {"timeout": wait, "check_same_thread": False},
+        "module": sqlite_dbapi(),
+    }
     if in_memory:
         kwargs["poolclass"] = StaticPool
     engine = create_engine(url, **kwargs)

@@ -36,10 +36,12 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import os
 import re
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TextIO
@@ -654,17 +656,22 @@ def _ranked(conn, match: str, filters, k: int) -> list[dict[str, Any]]:
     by bm25, then newest, then highest id: exactly the reference order.
 
     FTS5 ranks rowids alone (no join before ranking); filters are an index-only ``rowid IN``
-    subquery. Rows tied on rank at the cut are all fetched (the limit grows until the tie ends),
-    so the date/id tie-break below sees every contender; a margin of :data:`_TIE_MARGIN` rows
-    covers the usual ties (word-for-word copies rank equal) without a second ranking pass.
+    subquery. On a big archive the rowid range is split into parts ranked at once on their own
+    connections (see :func:`_rank_parts`). Rows tied on rank at the cut are all fetched (the
+    limit grows until the tie ends), so the date/id tie-break below sees every contender; a
+    margin of :data:`_TIE_MARGIN` rows covers the usual ties (word-for-word copies rank equal)
+    without a second ranking pass.
     """
-    stmt, rank = _rank_statement(match, filters)
+    parts = _rank_parts(conn)
     n = k + _TIE_MARGIN
     while True:
-        ranked = _run(conn, stmt.order_by(rank).limit(n)).all()
-        if len(ranked) < n or k == 0 or ranked[-1].rank != ranked[k - 1].rank:
+        ranked, complete = _rank_top(conn, match, filters, n, parts)
+        if k == 0 or len(ranked) < k or complete(ranked[k - 1].rank):
             break
         n *= 4
+    if len(ranked) > k > 0:
+        cut = ranked[k - 1].rank
+        ranked = [row for row in ranked if row.rank <= cut]
     if not ranked:
         return []
     ranks = {row.id: row.rank for row in ranked}
@@ -681,18 +688,120 @@ def _ranked(conn, match: str, filters, k: int) -> list[dict[str, Any]]:
     return rows[:k]
 
 
-def _rank_statement(match: str, filters) -> tuple[Select, Any]:
-    """``SELECT rowid, bm25 … WHERE MATCH [AND +rowid IN (filtered ids)]``, unordered."""
+def _rank_top(conn, match: str, filters, n: int, parts: list[tuple[int, int]]):
+    """The best ``n`` (rowid, rank) of every part, merged by rank; and a test telling whether
+    every row ranked at or better than a given rank is among them (a part that filled its ``n``
+    may have left out rows tied with its last one)."""
+    if len(parts) <= 1:
+        ranked = _rank_range(conn, match, filters, n, None)
+        lasts = [ranked[-1].rank] if len(ranked) >= n else []
+    else:
+        engine = conn.engine
+        futures = [
+            _pool().submit(_rank_range_own, engine, match, filters, n, bounds)
+            for bounds in parts[1:]
+        ]
+        results = [_rank_range(conn, match, filters, n, parts[0])]
+        results += [f.result() for f in futures]
+        lasts = [r[-1].rank for r in results if len(r) >= n]
+        ranked = sorted(itertools.chain.from_iterable(results), key=lambda r: r.rank)
+    return ranked, lambda rank: all(last > rank for last in lasts)
+
+
+def _rank_range(conn, match: str, filters, n: int, bounds: tuple[int, int] | None) -> list:
+    stmt, rank = _rank_statement(match, filters, bounds)
+    return _run(conn, stmt.order_by(rank).limit(n)).all()
+
+
+def _rank_range_own(engine: Engine, match, filters, n, bounds) -> list:
+    with engine.connect() as conn:
+        return _rank_range(conn, match, filters, n, bounds)
+
+
+PARALLEL_MIN_ROWS = 20_000
+ENV_SEARCH_THREADS = "NEWSWATCH_SEARCH_THREADS"
+_POOL_LOCK = threading.Lock()
+_POOL: list = []
+_LOOKASIDE: dict[Any, bool] = {}
+
+
+def search_threads() -> int:
+    """Threads one search may use on SQLite: ``NEWSWATCH_SEARCH_THREADS``, else one per core
+    up to four (1 turns parallel ranking off)."""
+    raw = os.environ.get(ENV_SEARCH_THREADS, "").strip()
+    if not raw:
+        return min(os.cpu_count() or 1, 4)
+    try:
+        return max(1, min(int(raw), 16))
+    except ValueError:
+        raise StorageError(f"{ENV_SEARCH_THREADS}={raw!r}: expected a whole number") from None
+
+
+def _parallel(conn) -> bool:
+    """Whether this search ranks and reads in several threads: more than one is allowed, and
+    the SQLite library has lookaside memory. Without it (``OMIT_LOOKASIDE``, as Debian builds
+    it) FTS5 takes a process-wide malloc mutex for every row, and two threads ranking at once
+    were slower than one (measured: 8.2 → 9.0 ms for a query matching 10 % of 100k)."""
+    if search_threads() <= 1:
+        return False
+    dbapi = conn.engine.dialect.dbapi
+    if dbapi not in _LOOKASIDE:
+        options = {row[0] for row in conn.exec_driver_sql("PRAGMA compile_options")}
+        _LOOKASIDE[dbapi] = "OMIT_LOOKASIDE" not in options
+    return _LOOKASIDE[dbapi]
+
+
+def _rank_parts(conn) -> list[tuple[int, int]]:
+    """Rowid ranges ``[lo, hi)`` ranked at once, one per thread; none on a small archive.
+
+    bm25 costs ~0.6–1.4 µs per matching row, so a query matching a third of 100k articles spent
+    ~25 ms in it on one core. FTS5 takes a rowid range as a seek, and bm25's statistics (idf,
+    average length) are the whole table's whatever the range, so each part's ranks are exactly
+    those one statement gives, and the parts' best rows merge into the same top rows. Each part
+    pays the idf passes over every phrase's doclist (a few ms for a phrase of common words).
+    """
+    if not _parallel(conn):
+        return []
+    first = select(func.min(articles.c.id)).scalar_subquery()
+    last = select(func.max(articles.c.id)).scalar_subquery()
+    lo, hi = conn.execute(select(first, last)).one()
+    if lo is None or hi - lo < PARALLEL_MIN_ROWS:
+        return []
+    threads = search_threads()
+    step = (hi - lo + threads) // threads
+    return [(lo + i * step, min(lo + (i + 1) * step, hi + 1)) for i in range(threads)]
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The process's search threads (made again in a forked child)."""
+    with _POOL_LOCK:
+        if not _POOL or _POOL[0][0] != os.getpid():
+            _POOL[:] = [(os.getpid(), ThreadPoolExecutor(16, thread_name_prefix="nw-search"))]
+        return _POOL[0][1]
+
+
+def _rank_statement(
+    match: str, filters, bounds: tuple[int, int] | None = None
+) -> tuple[Select, Any]:
+    """``SELECT rowid, bm25 … WHERE MATCH [AND rowid in bounds] [AND +rowid IN (filtered
+    ids)]``, unordered."""
     rank = func.bm25(literal_column("articles_fts"), TITLE_WEIGHT, TEXT_WEIGHT).label("rank")
     stmt = (
         select(_FTS.c.rowid.label("id"), rank)
         .select_from(_FTS)
         .where(text("articles_fts MATCH :fts").bindparams(bindparam("fts", match)))
     )
+    ids = select(articles.c.id).where(*filters)
+    if bounds is not None:
+        lo, hi = bounds
+        stmt = stmt.where(_FTS.c.rowid >= lo, _FTS.c.rowid < hi)
+        # "+id": the range is checked on the date index's entries, not read off the primary key.
+        unindexed_id = literal_column("+articles.id")
+        ids = ids.where(unindexed_id >= lo, unindexed_id < hi)
     if filters:
         # "+rowid": FTS5 would otherwise take "rowid IN" as a constraint and re-run the MATCH
         # once per id of the subquery (seconds); this way the ids form one in-memory set.
-        stmt = stmt.where(_UNINDEXED_ROWID.in_(select(articles.c.id).where(*filters)))
+        stmt = stmt.where(_UNINDEXED_ROWID.in_(ids))
     return stmt, rank
 
 

@@ -4,14 +4,17 @@ collapsing, offsets and bm25 ties (real SQLite file, a generated corpus)."""
 
 from __future__ import annotations
 
+import itertools
 import random
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from crawler.fingerprint import sign
 from storage import clusters
-from storage.db import dispose_engines, get_engine
+from storage import search as search_module
+from storage.db import StorageError, dispose_engines, get_engine
 from storage.search import _filters, _rank_statement, _search_sqlite, parse_query, search
 from storage.store import Store
 from storage.types import ArticleRecord
@@ -148,6 +151,78 @@ def test_staged_search_equals_the_reference_query(db, query, all_copies):
     assert compared > 0
 
 
+@pytest.mark.parametrize(("threads", "margin"), [(2, 32), (3, 0)])
+def test_parallel_ranking_equals_the_reference_query(db, monkeypatch, threads, margin):
+    """Ranking split over rowid ranges in threads (big archives) gives the same pages: the parts'
+    bm25 ranks are the whole table's, and ties across parts at the cut are all fetched (margin
+    0 makes the limit grow on every tie)."""
+    monkeypatch.setenv(search_module.ENV_SEARCH_THREADS, str(threads))
+    monkeypatch.setattr(search_module, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(search_module, "_parallel", lambda conn: True)
+    monkeypatch.setattr(search_module, "_TIE_MARGIN", margin)
+    with get_engine(db).connect() as conn:
+        parts = search_module._rank_parts(conn)
+    assert len(parts) == threads and parts[0][0] == 1
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(parts))
+    for query in QUERIES:
+        for all_copies in (False, True):
+            for filters in FILTERS:
+                for limit, offset in ((20, 0), (7, 5), (50, 10), (1, 0), (2, 1)):
+                    want = reference(
+                        db, query, limit=limit, offset=offset, all_copies=all_copies, **filters
+                    )
+                    got = search(
+                        db, query, limit=limit, offset=offset, all_copies=all_copies, **filters
+                    )
+                    assert got == want, (query, filters, limit, offset, all_copies)
+
+
+def test_parallel_ranking_fetches_every_tie_at_the_cut(tmp_path, monkeypatch):
+    """Twelve word-for-word copies (equal bm25, published a day apart) spread over the rowid
+    range, among other articles: the best hit is the newest copy, the last of its part, though
+    a part asked for one row returns its first."""
+    rng = random.Random(3)
+    text = "Misión Cortafuegos: reunión de seguridad en la frontera. " * 5
+    records = []
+    for i in range(120):
+        copy = i % 10 == 4
+        body = text if copy else _text(rng) + " misión"
+        signature, count = sign(body)
+        records.append(
+            ArticleRecord(
+                source=f"medio-{i}", url=f"https://m{i}.example/a", canonical_url=f"https://m{i}.example/a",
+                title="Cortafuegos" if copy else "Nota", text=body, content_hash=f"t{i}",
+                fetched_at=START, published_at=START + timedelta(days=i if copy else rng.randrange(300)),
+                language="es", minhash=signature, shingle_count=count,
+            )
+        )  # fmt: skip
+    url = f"sqlite:///{tmp_path / 'ties.sqlite'}"
+    store = Store(url)
+    store.store(records)
+    store.close()
+    monkeypatch.setenv(search_module.ENV_SEARCH_THREADS, "3")
+    monkeypatch.setattr(search_module, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(search_module, "_parallel", lambda conn: True)
+    monkeypatch.setattr(search_module, "_TIE_MARGIN", 0)
+    best = search(url, "cortafuegos", limit=1, all_copies=True)
+    assert [r["url"] for r in best] == [records[114].url]  # the newest copy, not a part's first
+    for limit, offset in ((1, 0), (2, 0), (3, 2), (11, 0)):
+        want = reference(url, "cortafuegos", limit=limit, offset=offset, all_copies=True)
+        got = search(url, "cortafuegos", limit=limit, offset=offset, all_copies=True)
+        assert [r["id"] for r in got] == [r["id"] for r in want], (limit, offset)
+    dispose_engines()
+
+
+def test_search_threads_setting(monkeypatch, db):
+    monkeypatch.setenv(search_module.ENV_SEARCH_THREADS, "1")
+    monkeypatch.setattr(search_module, "PARALLEL_MIN_ROWS", 0)
+    with get_engine(db).connect() as conn:
+        assert search_module._rank_parts(conn) == []
+    monkeypatch.setenv(search_module.ENV_SEARCH_THREADS, "two")
+    with pytest.raises(StorageError, match="NEWSWATCH_SEARCH_THREADS='two'"):
+        search(db, "fentanilo")
+
+
 def test_corpus_exercises_ties_clusters_and_filters(db):
     """The equivalence above means something only if the corpus has what could break it."""
     every = search(db, "fentanilo", all_copies=True, limit=1000)
@@ -183,16 +258,20 @@ def test_zero_limit_and_no_matches(db):
         ),
     ],
 )
-def test_filters_are_one_index_only_id_set_inside_the_ranking(db, filters, index):
+@pytest.mark.parametrize("bounds", [None, (1, 200)])
+def test_filters_are_one_index_only_id_set_inside_the_ranking(db, filters, index, bounds):
     """Filters become one list of ids read from an index (not a MATCH re-run per id, not a scan
-    of article rows whose date and language sit in overflow pages)."""
+    of article rows whose date and language sit in overflow pages), also for one rowid range of
+    a parallel ranking (where "id >= lo" could otherwise pick the primary key)."""
     stmt, rank = _rank_statement(
         '"fentanilo"',
         _filters(**{"since": None, "until": None, "sources": None, "languages": ["es"]} | filters),
+        bounds,
     )
     engine = get_engine(db)
     sql = str(stmt.order_by(rank).limit(20).compile(engine, compile_kwargs={"literal_binds": True}))
     with engine.connect() as conn:
         plan = " | ".join(row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
-    assert "LIST SUBQUERY" in plan and f"USING INDEX {index}" in plan, plan
+    assert "LIST SUBQUERY" in plan, plan
+    assert re.search(rf"USING (COVERING )?INDEX {index} ", plan), plan
     assert "SCAN articles " not in plan and "PRIMARY KEY" not in plan, plan
