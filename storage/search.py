@@ -44,6 +44,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, TextIO
 
 from sqlalchemy import (
@@ -666,35 +667,25 @@ def _ranked(conn, match: str, filters, k: int) -> list[dict[str, Any]]:
     n = k + _TIE_MARGIN
     while True:
         ranked, complete = _rank_top(conn, match, filters, n, parts)
-        if k == 0 or len(ranked) < k or complete(ranked[k - 1].rank):
+        if k == 0 or len(ranked) < k or complete(ranked[k - 1][1]):
             break
         n *= 4
-    if len(ranked) > k > 0:
-        cut = ranked[k - 1].rank
-        ranked = [row for row in ranked if row.rank <= cut]
-    if not ranked:
-        return []
-    ranks = {row.id: row.rank for row in ranked}
-    a = articles.c
-    light = conn.execute(
-        select(a.id, _when().label("when"), a.cluster_id, a.cluster_rep).where(
-            a.id.in_(list(ranks))
-        )
-    ).mappings()
-    rows = [{**row, "rank": ranks[row["id"]]} for row in light]
-    rows.sort(key=lambda r: r["id"], reverse=True)
-    rows.sort(key=lambda r: r["when"], reverse=True)
-    rows.sort(key=lambda r: r["rank"])
-    return rows[:k]
+    ranked.sort(key=itemgetter(0), reverse=True)
+    ranked.sort(key=itemgetter(2), reverse=True)
+    ranked.sort(key=itemgetter(1))
+    return [dict(zip(_LIGHT, row, strict=True)) for row in ranked[:k]]
+
+
+_LIGHT = ("id", "rank", "when", "cluster_id", "cluster_rep")
 
 
 def _rank_top(conn, match: str, filters, n: int, parts: list[tuple[int, int]]):
-    """The best ``n`` (rowid, rank) of every part, merged by rank; and a test telling whether
+    """The best ``n`` light rows of every part, merged by rank; and a test telling whether
     every row ranked at or better than a given rank is among them (a part that filled its ``n``
     may have left out rows tied with its last one)."""
     if len(parts) <= 1:
         ranked = _rank_range(conn, match, filters, n, None)
-        lasts = [ranked[-1].rank] if len(ranked) >= n else []
+        lasts = [ranked[-1][1]] if len(ranked) >= n else []
     else:
         engine = conn.engine
         futures = [
@@ -703,14 +694,26 @@ def _rank_top(conn, match: str, filters, n: int, parts: list[tuple[int, int]]):
         ]
         results = [_rank_range(conn, match, filters, n, parts[0])]
         results += [f.result() for f in futures]
-        lasts = [r[-1].rank for r in results if len(r) >= n]
-        ranked = sorted(itertools.chain.from_iterable(results), key=lambda r: r.rank)
+        lasts = [r[-1][1] for r in results if len(r) >= n]
+        ranked = sorted(itertools.chain.from_iterable(results), key=itemgetter(1))
     return ranked, lambda rank: all(last > rank for last in lasts)
 
 
 def _rank_range(conn, match: str, filters, n: int, bounds: tuple[int, int] | None) -> list:
+    return _run(conn, _light_statement(match, filters, n, bounds)).all()
+
+
+def _light_statement(match: str, filters, n: int, bounds: tuple[int, int] | None) -> Select:
+    """The best ``n`` matches in ``bounds`` as light rows (:data:`_LIGHT`) ordered by rank: the
+    ranking is a subquery with its limit, so only those rows are looked up in ``articles``."""
     stmt, rank = _rank_statement(match, filters, bounds)
-    return _run(conn, stmt.order_by(rank).limit(n)).all()
+    top = stmt.order_by(rank).limit(n).subquery("top")
+    a = articles.c
+    return (
+        select(top.c.id, top.c.rank, _when().label("when"), a.cluster_id, a.cluster_rep)
+        .join_from(top, articles, a.id == top.c.id)
+        .order_by(top.c.rank)
+    )
 
 
 def _rank_range_own(engine: Engine, match, filters, n, bounds) -> list:

@@ -15,7 +15,14 @@ from crawler.fingerprint import sign
 from storage import clusters
 from storage import search as search_module
 from storage.db import StorageError, dispose_engines, get_engine
-from storage.search import _filters, _rank_statement, _search_sqlite, parse_query, search
+from storage.search import (
+    _filters,
+    _light_statement,
+    _rank_statement,
+    _search_sqlite,
+    parse_query,
+    search,
+)
 from storage.store import Store
 from storage.types import ArticleRecord
 
@@ -211,6 +218,20 @@ def test_parallel_ranking_fetches_every_tie_at_the_cut(tmp_path, monkeypatch):
         got = search(url, "cortafuegos", limit=limit, offset=offset, all_copies=True)
         assert [r["id"] for r in got] == [r["id"] for r in want], (limit, offset)
     dispose_engines()
+
+
+def test_only_the_ranked_rows_are_looked_up_in_articles(db):
+    """The light columns (date, cluster) are read for the ranking's best rows only: the ranking
+    runs first as a subquery, then each of its rows is one primary-key lookup."""
+    stmt = _light_statement('"fentanilo"', _filters(None, None, ["medio-1"], None), 20, (1, 200))
+    engine = get_engine(db)
+    sql = str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
+    with engine.connect() as conn:
+        plan = [row[3] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+    assert plan.index("SCAN top") < plan.index(
+        "SEARCH articles USING INTEGER PRIMARY KEY (rowid=?)"
+    )
+    assert not any(step.startswith("SCAN articles ") for step in plan), plan
 
 
 def test_search_threads_setting(monkeypatch, db):

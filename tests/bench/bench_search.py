@@ -329,8 +329,13 @@ def run(quick: bool = False) -> Iterator[dict]:
 
         timings, cold, hits, slowest = time_queries(url)
         shares = match_shares(path, [q for q, _ in queries(random.Random(11))], total)
+        from storage.db import sqlite_dbapi
+        from storage.search import search_threads
+
         common = {
             "queries": len(timings), "articles": total, "limit": 20,
+            "sqlite": f"{sqlite_dbapi().__name__} {sqlite_dbapi().sqlite_version}",
+            "search_threads": search_threads(),
             "matches_share_p50": percentile(shares, 50), "matches_share_max": max(shares),
             "zero_hit_queries": sum(1 for h in hits if h == 0),
             "story_collapsing": "whatever storage.search.search does (not a flag here)",
