@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Integer, bindparam, func, select, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DataError, IntegrityError
 
 from storage import clusters
@@ -59,7 +59,11 @@ _URL_CHUNK = 300  # three IN lists per query stays under SQLite's old 999-variab
 
 def _dialect_insert(dialect: str):
     """The dialect's INSERT construct, so ``on_conflict_*`` is available on SQLite and PostgreSQL."""
-    return sqlite.insert if dialect == "sqlite" else postgresql.insert
+    if dialect == "sqlite":
+        return sqlite.insert
+    from sqlalchemy.dialects import postgresql  # ~35 ms of imports a SQLite process never needs
+
+    return postgresql.insert
 
 
 def _insert(conn: Connection, table):

@@ -103,6 +103,34 @@ def test_fresh_database_is_migrated_to_head(sqlite_url):
     assert {"sources", "articles", "article_urls", "crawl_runs", "articles_fts"} <= names
 
 
+def test_schema_head_constant_is_alembics_head():
+    """storage.db skips Alembic when the database is at SCHEMA_HEAD: it must be the real head."""
+    from alembic.script import ScriptDirectory
+
+    from storage.db import SCHEMA_HEAD, _alembic_config
+
+    assert ScriptDirectory.from_config(_alembic_config()).get_heads() == [SCHEMA_HEAD]
+    assert SCHEMA_HEAD == HEAD_REVISION
+
+
+def test_opening_a_database_at_head_does_not_import_alembic(tmp_path):
+    """A command on an up-to-date database reads its revision and goes on (no Alembic import);
+    an older one is still migrated."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "head.sqlite"
+    code = (
+        "import sys; from storage.db import get_engine, current_revision; e = get_engine(sys.argv[1]);"
+        " print('alembic' in sys.modules)"
+    )
+    runs = [
+        subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    assert [r.stdout.strip() for r in runs] == ["True", "False"], [r.stderr for r in runs]
+
+
 def test_upgrading_twice_is_a_noop(sqlite_url):
     engine = get_engine(sqlite_url)
     upgrade(engine)
