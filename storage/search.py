@@ -741,8 +741,8 @@ def search_threads() -> int:
 
 
 def _parallel(conn) -> bool:
-    """Whether this search ranks and reads in several threads: more than one is allowed, and
-    the SQLite library has lookaside memory. Without it (``OMIT_LOOKASIDE``, as Debian builds
+    """Whether this search may rank in several threads: more than one is allowed, and the
+    SQLite library has lookaside memory. Without it (``OMIT_LOOKASIDE``, as Debian builds
     it) FTS5 takes a process-wide malloc mutex for every row, and two threads ranking at once
     were slower than one (measured: 8.2 → 9.0 ms for a query matching 10 % of 100k)."""
     if search_threads() <= 1:

@@ -239,9 +239,11 @@ def percentile(values: list[float], pct: float) -> float:
 
 def match_shares(path: Path, texts: list[str], total: int) -> list[float]:
     """Share of the corpus each query matches before filters: the work bm25 ranking does."""
+    from storage.db import sqlite_connect
     from storage.search import parse_query, to_fts5
 
-    with sqlite3.connect(path) as conn:
+    # The engine's connections are still open here: read with the same SQLite library.
+    with sqlite_connect(path) as conn:
         return [
             round(
                 conn.execute(
