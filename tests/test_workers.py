@@ -243,3 +243,28 @@ def test_a_dead_worker_fails_its_batch_and_the_next_batch_gets_a_new_pool() -> N
         assert second.title == "Nota 1" and pool._executor is not executor
     finally:
         pool.shutdown()
+
+
+def test_crawl_settings_copy_is_a_deep_copy_like_scrapys() -> None:
+    """Each crawler's settings copy (a pickle round trip) equals Scrapy's deep copy, shares no
+    mutable value with the original, keeps the class, and falls back for unpicklable values."""
+    import copy
+
+    from scrapy.settings import Settings
+
+    from crawler.runner import CrawlSettings, quiet_extensions_base
+    from crawler.settings import scrapy_settings
+
+    base = CrawlSettings(scrapy_settings(EXTENSIONS_BASE=quiet_extensions_base()))
+    fast, slow = base.copy(), Settings.copy(base)
+    assert type(fast) is CrawlSettings
+    assert fast.copy_to_dict() == slow.copy_to_dict() == copy.deepcopy(base).copy_to_dict()
+    fast.set("DOWNLOAD_DELAY", 9.0)
+    fast["DEFAULT_REQUEST_HEADERS"]["X-Test"] = "1"
+    fast["DOWNLOADER_MIDDLEWARES"]["crawler.middlewares.RetryAfterMiddleware"] = 1
+    assert base.getfloat("DOWNLOAD_DELAY") != 9.0
+    assert "X-Test" in fast["DEFAULT_REQUEST_HEADERS"]
+    assert "X-Test" not in base["DEFAULT_REQUEST_HEADERS"]
+    assert base["DOWNLOADER_MIDDLEWARES"]["crawler.middlewares.RetryAfterMiddleware"] == 560
+    odd = CrawlSettings({"NEWSWATCH_HOOK": lambda: 1})
+    assert odd.copy()["NEWSWATCH_HOOK"]() == 1
