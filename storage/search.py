@@ -958,17 +958,32 @@ def _search_postgres(engine: Engine, parsed: ParsedQuery, filters, limit, offset
     """Search on PostgreSQL: full-text match through the GIN index, ranked by ``ts_rank``
     (title weighted as in FTS5, length-normalised), newest first among equals."""
     terms = [t for g in parsed.groups for t in g]
+    with engine.connect() as conn:
+        _no_seq_scan(conn)
+        rows = _run(conn, _pg_search_statement(parsed, filters, limit, offset)).mappings().all()
+    return [row_to_record(row, snippet=_PendingSnippet(row["text"] or "", terms)) for row in rows]
+
+
+def _pg_search_statement(parsed: ParsedQuery, filters, limit: int, offset: int) -> Select:
     rank = func.ts_rank(_TS_WEIGHTS, _TSV, _pg_query(parsed), 1)
-    stmt = (
+    return (
         select(*_COLUMNS)
         .where(_pg_condition(parsed), *filters)
         .order_by(rank.desc(), _when().desc(), articles.c.id.desc())
         .limit(limit)
         .offset(offset)
     )
-    with engine.connect() as conn:
-        rows = _run(conn, stmt).mappings().all()
-    return [row_to_record(row, snippet=_PendingSnippet(row["text"] or "", terms)) for row in rows]
+
+
+def _no_seq_scan(conn) -> None:
+    """Keep PostgreSQL's planner off a sequential scan of ``articles`` for this transaction.
+
+    Once ``ANALYZE`` has run (autovacuum does it on any real archive), a query matching a third
+    of the table is costed cheaper as a sequential scan, but every row's ``search_tsv`` is then
+    read out of TOAST to test ``@@``: 168 ms against 87 ms through the GIN index (20k articles,
+    ``EXPLAIN ANALYZE``: 119k buffers against 33k). Index scans on the filters stay available.
+    """
+    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
 
 
 @dataclass(frozen=True, slots=True)

@@ -342,6 +342,36 @@ def test_postgres_search_reads_the_gin_index():
     assert "ix_posts_search_tsv" in plans["posts"], plans
 
 
+@pytest.mark.skipif("postgresql" not in BACKENDS, reason="needs NEWSWATCH_TEST_PG_URL")
+def test_postgres_search_stays_on_the_gin_index_after_analyze():
+    """With statistics (autovacuum analyzes any real archive), a query matching much of the
+    table is costed as a sequential scan that reads every row's tsvector out of TOAST; search
+    turns sequential scans off for its transaction, so the GIN index is used."""
+    from storage.db import get_engine
+    from storage.search import _no_seq_scan, _pg_search_statement
+
+    url = fresh_postgres()
+    Store(url).store([rec(i, t, b) for i, (t, b) in enumerate(PARITY_RECORDS)])
+    engine = get_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE articles")
+    sql = str(
+        _pg_search_statement(parse_query("acero OR cortafuegos OR extradi*"), [], 20, 0).compile(
+            engine, compile_kwargs={"literal_binds": True}
+        )
+    )
+    plans = []
+    for guarded in (False, True):
+        with engine.connect() as conn:
+            if guarded:
+                _no_seq_scan(conn)
+            plans.append("\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql)))
+    dispose_engines()
+    assert "Seq Scan on articles" in plans[0], plans[0]  # what the planner picks by itself
+    assert "Seq Scan" not in plans[1] and "ix_articles_search_tsv" in plans[1], plans[1]
+    assert search(url, "acero OR cortafuegos OR extradi*", limit=5)
+
+
 def test_query_fold_matches_the_one_the_postgres_index_was_built_with():
     import importlib.util
     from pathlib import Path

@@ -67,8 +67,9 @@ def run(quick: bool = False) -> Iterator[dict]:
         batch=BATCH, quick=quick,
     )  # fmt: skip
     engine = get_engine(url)
-    with engine.connect() as conn:
+    with engine.begin() as conn:  # committed: a rolled-back ANALYZE leaves no statistics
         conn.exec_driver_sql("ANALYZE")
+    with engine.connect() as conn:
         size = conn.exec_driver_sql("SELECT pg_database_size(current_database())").scalar()
         server = conn.exec_driver_sql("SHOW server_version").scalar()
     yield record("pg_db_bytes_per_article", size / total, "bytes", articles=total, server=server)
