@@ -24,8 +24,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from crawler import settings
 from crawler.config import ConfigError, Source, format_duration, load_config, parse_duration
 from scheduler import logs
-from storage.db import StorageError, one_line, sqlite_errors
-from storage.search import Analysis, QueryError, export, search, search_posts, write_records
+from storage.db import StorageError, database_info, one_line, sqlite_errors
+from storage.search import (
+    Analysis,
+    QueryError,
+    export,
+    ranking_threads,
+    search,
+    search_posts,
+    write_records,
+)
 from storage.store import Store
 
 app = typer.Typer(
@@ -763,6 +771,10 @@ def status_cmd(
         try:
             rows = {r["name"]: r for r in store.source_status()}
             daemon = store.daemon_info(LOCK_STALE_AFTER, socket.gethostname())
+            database = {
+                **database_info(store.engine),
+                "search_threads": ranking_threads(store.engine),
+            }
         finally:
             store.close()
     configured = {s.name for s in cfg.sources}
@@ -776,7 +788,7 @@ def status_cmd(
     if fmt == "json":
         print(
             json.dumps(
-                {"daemon": daemon, "sources": records},
+                {"daemon": daemon, "database": database, "sources": records},
                 ensure_ascii=False,
                 indent=2,
                 default=_json_default,
@@ -790,6 +802,19 @@ def status_cmd(
         )
     else:
         stdout.print("daemon: not running")
+    threads = database["search_threads"]
+    ranking = (
+        f"; search ranks big archives in {threads} thread{'s' if threads != 1 else ''}"
+        if database["backend"] == "sqlite"
+        else ""
+    )
+    stdout.print(
+        Text(
+            f"database: {database['url']} ({database['backend']} {database['version']} via "
+            f"{database['driver']}{ranking})"
+        ),
+        soft_wrap=True,  # a path folded by the console could not be copied
+    )
     table = Table()
     for col in (
         "source",

@@ -162,6 +162,22 @@ def write_connection(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
+def database_info(engine: Engine) -> dict[str, str]:
+    """Which database this is and what drives it (for ``newswatch status``): ``url`` without
+    its password, ``backend``, the server's or library's ``version``, the DB-API ``driver``."""
+    with engine.connect() as conn:
+        if is_sqlite(engine):
+            version = conn.exec_driver_sql("SELECT sqlite_version()").scalar()
+        else:
+            version = conn.exec_driver_sql("SHOW server_version").scalar()
+    return {
+        "url": engine.url.render_as_string(hide_password=True),
+        "backend": engine.dialect.name,
+        "version": str(version),
+        "driver": engine.dialect.dbapi.__name__.split(".")[0],
+    }
+
+
 def is_sqlite(engine_or_conn: Engine | Connection) -> bool:
     return engine_or_conn.dialect.name == "sqlite"
 

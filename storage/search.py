@@ -740,6 +740,14 @@ def search_threads() -> int:
         raise StorageError(f"{ENV_SEARCH_THREADS}={raw!r}: expected a whole number") from None
 
 
+def ranking_threads(engine: Engine) -> int:
+    """Threads a search of a big archive (≥ :data:`PARALLEL_MIN_ROWS` rows) ranks with here."""
+    if not is_sqlite(engine):
+        return 1
+    with engine.connect() as conn:
+        return search_threads() if _parallel(conn) else 1
+
+
 def _parallel(conn) -> bool:
     """Whether this search may rank in several threads: more than one is allowed, and the
     SQLite library has lookaside memory. Without it (``OMIT_LOOKASIDE``, as Debian builds

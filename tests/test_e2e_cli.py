@@ -231,6 +231,20 @@ def test_failing_source_exit_1_but_others_stored(site, tmp_path):
     assert status.returncode == 0, status.stderr
     report = json.loads(status.stdout)
     assert report["daemon"] is None
+    from storage.db import sqlite_dbapi
+
+    assert report["database"] == {
+        "url": f"sqlite:///{db}",
+        "backend": "sqlite",
+        "version": sqlite_dbapi().sqlite_version,
+        "driver": sqlite_dbapi().__name__.split(".")[0],
+        "search_threads": report["database"]["search_threads"],
+    }
+    assert report["database"]["search_threads"] >= 1
+    table = run_cli("status", "--config", str(cfg), "--db", str(db))
+    assert f"database: sqlite:///{db} (sqlite {sqlite_dbapi().sqlite_version} via" in " ".join(
+        table.stdout.split()
+    )
     rows = {r["name"]: r for r in report["sources"]}
     assert rows["borderreport"]["consecutive_failures"] == 1
     assert "404" in rows["borderreport"]["last_error"]
