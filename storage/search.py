@@ -680,22 +680,17 @@ _LIGHT = ("id", "rank", "when", "cluster_id", "cluster_rep")
 
 
 def _rank_top(conn, match: str, filters, n: int, parts: list[tuple[int, int]]):
-    """The best ``n`` light rows of every part, merged by rank; and a test telling whether
+    """The best ``n`` light rows of every part (the whole table when there are no parts; the
+    first part in this thread, the others in the pool), merged by rank; and a test telling whether
     every row ranked at or better than a given rank is among them (a part that filled its ``n``
     may have left out rows tied with its last one)."""
-    if len(parts) <= 1:
-        ranked = _rank_range(conn, match, filters, n, None)
-        lasts = [ranked[-1][1]] if len(ranked) >= n else []
-    else:
-        engine = conn.engine
-        futures = [
-            _pool().submit(_rank_range_own, engine, match, filters, n, bounds)
-            for bounds in parts[1:]
-        ]
-        results = [_rank_range(conn, match, filters, n, parts[0])]
-        results += [f.result() for f in futures]
-        lasts = [r[-1][1] for r in results if len(r) >= n]
-        ranked = sorted(itertools.chain.from_iterable(results), key=itemgetter(1))
+    first, *others = parts or [None]
+    futures = [
+        _pool().submit(_rank_range_own, conn.engine, match, filters, n, bounds) for bounds in others
+    ]
+    results = [_rank_range(conn, match, filters, n, first), *(f.result() for f in futures)]
+    lasts = [rows[-1][1] for rows in results if len(rows) >= n]
+    ranked = sorted(itertools.chain.from_iterable(results), key=itemgetter(1))
     return ranked, lambda rank: all(last > rank for last in lasts)
 
 
