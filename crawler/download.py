@@ -12,13 +12,23 @@ dispatched, the same crawl keeps 16 requests in flight over 16 reused connection
 
 With a download delay Scrapy dispatches one request per delay anyway, so the default polite
 settings were not affected; ``delay = 0`` sources (intranets, benchmarks) were.
+
+The download delay also holds across sources. Each source has its own crawler and so its own
+downloader, whose per-site slot spaces only that source's requests: the default catalog has three
+sources on www.gob.mx and three on mx.usembassy.gov, and crawled together each site got three
+requests per delay (three robots.txt fetches at the same instant, to begin with). Here every
+slot of a site, whichever crawler of the process it belongs to, reads and writes one
+:class:`HostClock`: a request waits its delay after the site's last request from *any* source, and
+the delay is the longest any source of that site asks for.
 """
 
 from __future__ import annotations
 
+import random
+import threading
 from typing import Any
 
-from scrapy.core.downloader import Downloader
+from scrapy.core.downloader import Downloader, Slot
 
 
 class PoliteDownloader(Downloader):
@@ -32,3 +42,69 @@ class PoliteDownloader(Downloader):
     def _wait_for_download(self, slot: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
         slot.transferring.add(request)
         return super()._wait_for_download(slot, request, *args, **kwargs)
+
+    def _get_slot(self, request: Any, spider: Any = None) -> tuple[str, Slot]:
+        """Scrapy's slot for the request's site, made a :class:`SharedClockSlot` when new."""
+        key, slot = super()._get_slot(request)
+        if not isinstance(slot, SharedClockSlot):
+            slot = SharedClockSlot(slot.concurrency, slot.delay, slot.jitter, clock=host_clock(key))
+            self.slots[key] = slot
+        return key, slot
+
+
+class HostClock:
+    """One site's politeness state, shared by every crawler of the process: when a request last
+    went out to it, and the longest delay a source of that site asks for."""
+
+    __slots__ = ("delay", "lastseen")
+
+    def __init__(self) -> None:
+        self.delay = 0.0
+        self.lastseen = 0.0
+
+
+_CLOCKS: dict[str, HostClock] = {}
+_CLOCKS_LOCK = threading.Lock()
+
+
+def host_clock(key: str) -> HostClock:
+    """The process's clock for a download slot key (Scrapy's: the site's host name)."""
+    with _CLOCKS_LOCK:
+        clock = _CLOCKS.get(key)
+        if clock is None:
+            clock = _CLOCKS[key] = HostClock()
+        return clock
+
+
+def reset_host_clocks() -> None:
+    """Forget every site's clock (a new crawl in the same process starts from scratch)."""
+    with _CLOCKS_LOCK:
+        _CLOCKS.clear()
+
+
+class SharedClockSlot(Slot):
+    """A download slot whose last-request time and delay are its site's :class:`HostClock`.
+
+    Scrapy's dispatch loop compares ``lastseen`` with :meth:`download_delay` before each request
+    and re-checks when its timer fires, so reading the shared time is enough to space the
+    requests of several crawlers; the jitter stays each source's (±50 % by default, as Scrapy).
+    """
+
+    def __init__(self, concurrency: int, delay: float, jitter: float, *, clock: HostClock) -> None:
+        self._clock = clock
+        super().__init__(concurrency, delay, jitter)
+        clock.delay = max(clock.delay, delay)
+
+    @property  # type: ignore[override]
+    def lastseen(self) -> float:
+        return self._clock.lastseen
+
+    @lastseen.setter
+    def lastseen(self, value: float) -> None:
+        self._clock.lastseen = max(self._clock.lastseen, value)
+
+    def download_delay(self) -> float:
+        delay = max(self.delay, self._clock.delay)
+        if not delay or not self.jitter:
+            return delay
+        return max(0.0, delay * (1 + random.uniform(-self.jitter, self.jitter)))

@@ -1,8 +1,9 @@
 """Run one Scrapy crawl over a set of sources and record each source's run.
 
 All selected sources share one reactor (one :class:`CrawlerProcess`), each with its own crawler so
-its politeness settings (delay, concurrency) apply to it alone. A reactor cannot be restarted, so
-this is called once per process: ``newswatch crawl`` and the daemon's child runs.
+its settings (concurrency, headers) apply to it alone; the download delay is kept per host across
+all of them (``crawler.download``). A reactor cannot be restarted, so this is called once per
+process: ``newswatch crawl`` and the daemon's child runs.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.config import Source
+from crawler.download import reset_host_clocks
 from crawler.settings import MAX_REASONS, near_dup_threshold, scrapy_settings
 from crawler.spiders import spider_for
 from crawler.workers import shared_pool, shutdown_shared_pool
@@ -184,6 +186,7 @@ def run_crawl(
     overrides.setdefault("LOG_INSTALL_ROOT_HANDLER", False)
     overrides.setdefault("EXTENSIONS_BASE", quiet_extensions_base())
     states = store.source_states()
+    reset_host_clocks()
     if warm_pool_first(sources, states):
         shared_pool().start()
     process = CrawlerProcess(CrawlSettings(scrapy_settings(**overrides)))

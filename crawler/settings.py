@@ -249,8 +249,9 @@ def log_level(cli_value: str | None = None) -> str:
 def scrapy_settings(**overrides: Any) -> dict[str, Any]:
     """Base Scrapy settings for every crawl; ``overrides`` win.
 
-    AutoThrottle stays off: politeness is per source — each source's crawler gets its own
-    ``DOWNLOAD_DELAY`` and ``CONCURRENT_REQUESTS_PER_DOMAIN`` (``crawler.runner``).
+    AutoThrottle stays off: each source's crawler gets its own ``DOWNLOAD_DELAY`` and
+    ``CONCURRENT_REQUESTS_PER_DOMAIN`` (``crawler.runner``); the delay then holds per host across
+    the sources of a process (``crawler.download``).
     ``REQUEST_FINGERPRINTER_IMPLEMENTATION`` is not set: Scrapy 2.19 removed the setting.
     """
     base: dict[str, Any] = {
