@@ -20,15 +20,25 @@ requests per delay (three robots.txt fetches at the same instant, to begin with)
 slot of a site, whichever crawler of the process it belongs to, reads and writes one
 :class:`HostClock`: a request waits its delay after the site's last request from *any* source, and
 the delay is the longest any source of that site asks for.
+
+A ``Crawl-delay`` in the site's robots.txt (for our user agent, or ``*``) raises that clock's
+delay too, up to :data:`~crawler.settings.MAX_CRAWL_DELAY`: Scrapy obeys robots.txt's rules but
+not its delay.
 """
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from typing import Any
 
+from scrapy import signals
 from scrapy.core.downloader import Downloader, Slot
+
+from crawler import settings
+
+log = logging.getLogger(__name__)
 
 
 class PoliteDownloader(Downloader):
@@ -38,6 +48,35 @@ class PoliteDownloader(Downloader):
     reaches this override; ``tests/test_download.py`` checks that the limit holds with the
     installed version.
     """
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        crawler.signals.connect(self._robots_parsed, signal=signals.robots_parsed)
+
+    def _robots_parsed(self, robotparser: Any, request: Any, **_: Any) -> None:
+        """Make the site's ``Crawl-delay`` for us (capped) the least delay of its clock."""
+        agent = (
+            self.settings.get("ROBOTSTXT_USER_AGENT")
+            or request.headers.get(b"User-Agent")
+            or self.settings.get("USER_AGENT")
+        )
+        try:
+            asked = robotparser.crawl_delay(agent)
+        except Exception:  # a parser without the method, or one that chokes on the file
+            return
+        cap = self.settings.getfloat("NEWSWATCH_MAX_CRAWL_DELAY", settings.MAX_CRAWL_DELAY)
+        if not asked or asked <= 0 or cap <= 0:
+            return
+        key = self.get_slot_key(request)
+        clock = host_clock(key)
+        clock.delay = max(clock.delay, min(asked, cap))
+        log.debug("%s: robots.txt Crawl-delay %g s, waiting %g s", key, asked, clock.delay)
+        spider = self.crawler.spider
+        if asked > cap and spider is not None and hasattr(spider, "note"):
+            spider.note(
+                f"{key}: robots.txt asks for a Crawl-delay of {asked:g} s; waiting {cap:g} s "
+                f"between requests ({settings.ENV_MAX_CRAWL_DELAY})"
+            )
 
     def _wait_for_download(self, slot: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
         slot.transferring.add(request)

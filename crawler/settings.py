@@ -28,6 +28,7 @@ ENV_DOWNLOAD_TIMEOUT = "NEWSWATCH_DOWNLOAD_TIMEOUT"
 ENV_MAX_PAGE_BYTES = "NEWSWATCH_MAX_PAGE_BYTES"
 ENV_RETRY_TIMES = "NEWSWATCH_RETRY_TIMES"
 ENV_RETRY_BACKOFF = "NEWSWATCH_RETRY_BACKOFF"
+ENV_MAX_CRAWL_DELAY = "NEWSWATCH_MAX_CRAWL_DELAY"
 
 NEAR_DUP_THRESHOLD = 0.8
 """Estimated Jaccard similarity of 5-word shingles above which two articles are one story."""
@@ -62,6 +63,9 @@ RETRY_BACKOFF = 2.0
 """Seconds before the first retry of a 5xx, a timeout or a reset, doubled for each further one
 (2 s, then 4 s): a server that is struggling gets room instead of an immediate second request."""
 RETRY_BACKOFF_MAX = 30.0
+MAX_CRAWL_DELAY = 60.0
+"""The longest ``Crawl-delay`` of a robots.txt that is honoured as written; a longer one (some
+sites ask for an hour) is cut to this, and the run says so."""
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
 SCRAPER_SLOT_MAX_ACTIVE_SIZE = 2_000_000
@@ -117,6 +121,11 @@ def retry_times() -> int:
 def retry_backoff() -> float:
     """Wait before the first retry, doubled per retry: ``NEWSWATCH_RETRY_BACKOFF`` (0 = none)."""
     return _env_number(ENV_RETRY_BACKOFF, RETRY_BACKOFF, 0)
+
+
+def max_crawl_delay() -> float:
+    """Cap on a robots.txt ``Crawl-delay``: ``NEWSWATCH_MAX_CRAWL_DELAY`` seconds (0 = ignore it)."""
+    return _env_number(ENV_MAX_CRAWL_DELAY, MAX_CRAWL_DELAY, 0)
 
 
 def db_url(cli_value: str | None = None) -> str:
@@ -271,6 +280,7 @@ def scrapy_settings(**overrides: Any) -> dict[str, Any]:
         "RETRY_ENABLED": True,
         "RETRY_TIMES": retry_times(),
         "NEWSWATCH_RETRY_BACKOFF": retry_backoff(),
+        "NEWSWATCH_MAX_CRAWL_DELAY": max_crawl_delay(),
         "RETRY_HTTP_CODES": list(RETRY_HTTP_CODES),
         "CONCURRENT_REQUESTS": CONCURRENT_REQUESTS,
         "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENT_REQUESTS_PER_DOMAIN,

@@ -1,10 +1,14 @@
-"""The download delay holds per site across sources: several sources on one host share its pace."""
+"""The download delay holds per site: several sources on one host share its pace, and its
+robots.txt ``Crawl-delay`` sets the least delay."""
 
 from __future__ import annotations
 
 import itertools
 import json
+import time
 from pathlib import Path
+
+import pytest
 
 from crawler.download import HostClock, SharedClockSlot, host_clock, reset_host_clocks
 from tests.test_download import ARTICLE, _feed
@@ -75,3 +79,70 @@ def test_slots_of_one_site_see_each_others_last_request() -> None:
     assert a.lastseen == 100.0
     reset_host_clocks()
     assert host_clock("www.gob.mx").lastseen == 0.0
+
+
+def _one_feed(site, tmp_path: Path, robots: str, pages: int = 4) -> Path:
+    """Serve ``robots`` and a feed of ``pages`` articles; the sources file (``delay = 0``)."""
+    site.override("/robots.txt", robots, headers={"Content-Type": "text/plain"})
+    links = [f"/lento/nota-{i}.html" for i in range(pages)]
+    for i, link in enumerate(links):
+        site.override(link, ARTICLE.format(i=f"lento {i}"))
+    site.override(
+        "/lento/feed.xml",
+        _feed(site.base_url, links).replace("keepalive-", "lento-"),
+        headers={"Content-Type": "application/rss+xml; charset=utf-8"},
+    )
+    cfg = tmp_path / "sources.toml"
+    cfg.write_text(_source("lento", f"{site.base_url}/lento/feed.xml", 0), encoding="utf-8")
+    return cfg
+
+
+def test_robots_crawl_delay_spaces_a_source_without_a_delay(site, tmp_path: Path) -> None:
+    cfg = _one_feed(site, tmp_path, "User-agent: *\nCrawl-delay: 0.5\nAllow: /\n")
+    result = run_cli("crawl", "--config", str(cfg), "--db", str(tmp_path / "c.sqlite"), "--format", "json")  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)[0]["new"] == 4
+    times = sorted(r.time for r in site.requests)
+    assert len(times) == 6  # robots.txt, the feed, four articles
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 0.5 * 0.5 - 0.05, [round(g, 3) for g in gaps]
+
+
+def test_crawl_delay_for_another_robot_is_not_ours(site, tmp_path: Path) -> None:
+    cfg = _one_feed(
+        site, tmp_path, "User-agent: Googlebot\nCrawl-delay: 5\n\nUser-agent: *\nAllow: /\n"
+    )
+    started = time.monotonic()
+    result = run_cli("crawl", "--config", str(cfg), "--db", str(tmp_path / "c.sqlite"), "--format", "json")  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)[0]["new"] == 4
+    assert time.monotonic() - started < 15  # five waits of 2.5–7.5 s each would take longer
+
+
+def test_a_huge_crawl_delay_is_capped_and_reported(site, tmp_path: Path) -> None:
+    cfg = _one_feed(site, tmp_path, "User-agent: *\nCrawl-delay: 3600\n", pages=2)
+    result = run_cli(
+        "crawl", "--config", str(cfg), "--db", str(tmp_path / "c.sqlite"), "--format", "json",
+        env={"NEWSWATCH_MAX_CRAWL_DELAY": "0.4"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    (run,) = json.loads(result.stdout)
+    assert run["new"] == 2
+    assert any("Crawl-delay of 3600 s" in w and "0.4 s" in w for w in run["warnings"]), run
+    times = sorted(r.time for r in site.requests)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 0.4 * 0.5 - 0.05, [round(g, 3) for g in gaps]
+
+
+def test_crawl_delay_cap_comes_from_the_environment(monkeypatch) -> None:
+    from crawler import settings
+
+    monkeypatch.delenv(settings.ENV_MAX_CRAWL_DELAY, raising=False)
+    assert settings.max_crawl_delay() == settings.MAX_CRAWL_DELAY
+    assert settings.scrapy_settings()["NEWSWATCH_MAX_CRAWL_DELAY"] == settings.MAX_CRAWL_DELAY
+    monkeypatch.setenv(settings.ENV_MAX_CRAWL_DELAY, "5")
+    assert settings.max_crawl_delay() == 5.0
+    for bad in ("-1", "soon"):
+        monkeypatch.setenv(settings.ENV_MAX_CRAWL_DELAY, bad)
+        with pytest.raises(settings.SettingsError, match="NEWSWATCH_MAX_CRAWL_DELAY"):
+            settings.max_crawl_delay()
