@@ -13,6 +13,13 @@ do. The response goes to the spider, which backs the whole source off for that l
 :class:`RetryBackoffMiddleware` spaces the retries Scrapy does make: its RetryMiddleware puts a
 failed request straight back in the queue, so a server answering 503 under load got its second
 and third request within the source's delay (at once with ``delay = 0``).
+
+:class:`RobotsTxtMiddleware` is Scrapy's, with two fixes. Requests that reach a host while its
+robots.txt is still being fetched wait for it; in Scrapy 2.19 only the first of those waiters got
+the parsed rules and every other one got ``None``, which means "allowed": a feed linking to eight
+pages on another host, three of them disallowed, had all three fetched. And one fetch of a host's
+robots.txt serves every source of the crawl process (the default catalog has three sources on
+www.gob.mx), so the file is asked for once, not once per source.
 """
 
 from __future__ import annotations
@@ -24,10 +31,12 @@ from typing import Any
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxt
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
 from crawler import settings
@@ -155,3 +164,41 @@ class LazyMetaRefreshMiddleware(MetaRefreshMiddleware):
         if b"refresh" not in response.body[:REFRESH_SCAN_BYTES].lower():
             return response
         return super().process_response(request, response)
+
+
+_ROBOTS: dict[str, Any] = {}
+"""Every crawler's robots.txt parsers, by ``host:port``: a parser, ``None`` (no usable file:
+everything allowed, as Scrapy does), or the Deferred of a fetch in progress."""
+
+
+def reset_robots() -> None:
+    """Forget every parsed robots.txt (a new crawl in the same process fetches them again)."""
+    _ROBOTS.clear()
+
+
+class RobotsTxtMiddleware(ScrapyRobotsTxt):
+    """Scrapy's robots.txt middleware with the parsers shared by the process's crawlers, and a
+    waiter of its own for each request that arrives while the file is being fetched.
+
+    The parsers hold a host's rules for every user agent and are asked with each request's own
+    agent, so sources with their own ``User-Agent`` share them safely.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        super().__init__(crawler)
+        self._parsers = _ROBOTS
+
+    async def robot_parser(self, request: Request) -> Any:
+        pending = self._parsers.get(urlparse_cached(request).netloc)
+        if not isinstance(pending, Deferred):
+            return await super().robot_parser(request)
+        # Awaiting the shared Deferred itself (as Scrapy does) hands its result to the first
+        # waiter and None to the others: each waiter gets a copy instead.
+        mine: Deferred = Deferred()
+
+        def copy(result: Any) -> Any:
+            mine.callback(result)
+            return result
+
+        pending.addBoth(copy)
+        return await maybe_deferred_to_future(mine)

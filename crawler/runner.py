@@ -22,6 +22,7 @@ from scrapy.settings import Settings
 
 from crawler.config import Source
 from crawler.download import reset_host_clocks
+from crawler.middlewares import reset_robots
 from crawler.settings import MAX_REASONS, near_dup_threshold, scrapy_settings
 from crawler.spiders import spider_for
 from crawler.workers import shared_pool, shutdown_shared_pool
@@ -187,6 +188,7 @@ def run_crawl(
     overrides.setdefault("EXTENSIONS_BASE", quiet_extensions_base())
     states = store.source_states()
     reset_host_clocks()
+    reset_robots()
     if warm_pool_first(sources, states):
         shared_pool().start()
     process = CrawlerProcess(CrawlSettings(scrapy_settings(**overrides)))

@@ -294,6 +294,8 @@ def scrapy_settings(**overrides: Any) -> dict[str, Any]:
         "DOWNLOADER": "crawler.download.PoliteDownloader",
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.middlewares.RobotsTxtMiddleware": 100,
             "crawler.middlewares.LazyMetaRefreshMiddleware": 580,
             "crawler.middlewares.PrivateAddressMiddleware": 50,
             "crawler.middlewares.RetryAfterMiddleware": 560,
