@@ -5,6 +5,8 @@ SIGHUP, never pickled) and starts each run as a child ``newswatch crawl`` proces
 limit. It never imports Scrapy or parses a page, so its memory stays flat; a crash, hang or leak in
 a crawl dies with its child. All scheduling state (next due, failures, backoff, ETag) lives in the
 database, written by the crawl itself, so a restart resumes where the last process stopped.
+Sources due together share one child; a source whose site another child is crawling waits for
+that child, because a crawl keeps a site's delay only among its own sources.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -235,12 +238,29 @@ class Daemon:
                 continue
             (alone if states.get(name, {}).get("consecutive_failures") else healthy).append(name)
         batches = ([healthy] if healthy else []) + [[n] for n in alone]
+        busy = {self._host(n) for n in running}
+        waiting: list[str] = []
         for batch in batches:
+            clash = [n for n in batch if self._host(n) in busy]
+            batch = [n for n in batch if n not in clash]
+            waiting += clash
+            if not batch:
+                continue
             if len(self.children) >= self.opts.max_children:
-                with self.queue_lock:
-                    self.queue = batch + [n for n in self.queue if n not in batch]
+                waiting += batch
                 continue
             self._start_child(batch)
+            busy |= {self._host(n) for n in batch}
+        if waiting:
+            log.debug("waiting for a run of the same site to end: %s", ", ".join(waiting))
+            with self.queue_lock:
+                self.queue = waiting + [n for n in self.queue if n not in waiting]
+
+    def _host(self, name: str) -> str:
+        """The site a source is read from (its URL's host name): two child runs never crawl one
+        site at once, since each process keeps the site's delay only among its own sources."""
+        source = self.sources.get(name)
+        return (urlsplit(source.url).hostname or name) if source is not None else name
 
     def _start_child(self, names: list[str]) -> None:
         cmd = [
