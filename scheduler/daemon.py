@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import signal
 import socket
@@ -127,6 +128,8 @@ class Daemon:
         self.sources: dict[str, Source] = {}
         self.queue: list[str] = []
         self.queue_lock = threading.Lock()
+        self.held: dict[str, float] = {}
+        """Sources due but held back (a run of their site, or no free child), since when."""
         self.children: list[Child] = []
         self.stopping = threading.Event()
         self.reload_requested = threading.Event()
@@ -231,13 +234,18 @@ class Daemon:
         alone: list[str] = []
         for name in queued:
             if name in running or name not in self.sources:
+                self.held.pop(name, None)
                 continue
             backoff = states.get(name, {}).get("backoff_until")
             if backoff is not None and backoff > now:
+                self.held.pop(name, None)
                 self._reschedule(name, backoff)
                 continue
             (alone if states.get(name, {}).get("consecutive_failures") else healthy).append(name)
         batches = ([healthy] if healthy else []) + [[n] for n in alone]
+        # Sources held back longest go first: a sibling due again whenever its run ends must not
+        # keep a source of the same site waiting for ever.
+        batches.sort(key=lambda batch: min(self.held.get(n, math.inf) for n in batch))
         busy = {self._host(n) for n in running}
         waiting: list[str] = []
         for batch in batches:
@@ -251,6 +259,11 @@ class Daemon:
                 continue
             self._start_child(batch)
             busy |= {self._host(n) for n in batch}
+            for name in batch:
+                self.held.pop(name, None)
+        held_at = time.monotonic()
+        for name in waiting:
+            self.held.setdefault(name, held_at)
         if waiting:
             log.debug("waiting for a run of the same site to end: %s", ", ".join(waiting))
             with self.queue_lock:

@@ -72,3 +72,20 @@ def test_a_failing_source_does_not_run_beside_a_run_of_its_site(daemon, tmp_path
     daemon.children = [c for c in daemon.children if "sre" not in c.sources]
     daemon._dispatch()
     assert daemon.started == [["sre", "embajada"], ["sspc"]]
+
+
+def test_a_sibling_due_on_every_tick_cannot_starve_a_waiting_source(daemon, tmp_path) -> None:
+    """sspc failed once, so it runs alone, after the batch of healthy sources; sre is due again
+    each time its run ends. Whoever waited goes first, so the two take turns on www.gob.mx."""
+    daemon.store.record_source_result("sspc", False, "run aborted", interval=60)
+    with sqlite3.connect(tmp_path / "d.sqlite") as conn:
+        conn.execute("UPDATE sources SET backoff_until = NULL WHERE name = 'sspc'")
+    turns = []
+    for _ in range(4):
+        daemon.enqueue("sre")
+        daemon.enqueue("sspc")
+        daemon._dispatch()
+        (child,) = daemon.children
+        turns.append(child.sources)
+        daemon.children = []
+    assert turns == [["sre"], ["sspc"], ["sre"], ["sspc"]]
