@@ -20,27 +20,32 @@ the parsed rules and every other one got ``None``, which means "allowed": a feed
 pages on another host, four of them disallowed, had three of those fetched. (Scrapy used to give
 each waiter a copy; scrapy/scrapy#6802 replaced that with an await on the shared Deferred.) And one fetch of a host's
 robots.txt serves every source of the crawl process (the default catalog has three sources on
-www.gob.mx), so the file is asked for once, not once per source.
+www.gob.mx), so the file is asked for once, not once per source; it is also kept in the database
+and reused by later runs for ``NEWSWATCH_ROBOTS_TTL`` (an hour).
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import socket
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as ScrapyRobotsTxt
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
 from crawler import settings
+
+log = logging.getLogger(__name__)
 
 
 class PrivateAddressRefused(IgnoreRequest):
@@ -188,9 +193,21 @@ class RobotsTxtMiddleware(ScrapyRobotsTxt):
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
         self._parsers = _ROBOTS
+        self._ttl = crawler.settings.getfloat("NEWSWATCH_ROBOTS_TTL", settings.ROBOTS_TTL)
 
     async def robot_parser(self, request: Request) -> Any:
-        pending = self._parsers.get(urlparse_cached(request).netloc)
+        netloc = urlparse_cached(request).netloc
+        pending = self._parsers.get(netloc, _ABSENT)
+        if pending is _ABSENT:
+            kept = self._kept(netloc)
+            if kept is not None:
+                parser = build_from_crawler(self._parserimpl, self.crawler, kept)
+                self._parsers[netloc] = parser
+                self._stats.inc_value("robotstxt/reused")
+                await self.crawler.signals.send_catch_log_async(
+                    signal=signals.robots_parsed, robotparser=parser, request=request
+                )
+                return parser
         if not isinstance(pending, Deferred):
             return await super().robot_parser(request)
         # Awaiting the shared Deferred itself (as Scrapy does) hands its result to the first
@@ -203,3 +220,33 @@ class RobotsTxtMiddleware(ScrapyRobotsTxt):
 
         pending.addBoth(copy)
         return await maybe_deferred_to_future(mine)
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        await super()._parse_robots(response, netloc, request)
+        if response.status < 500:  # a server error is asked again next run, not remembered
+            store = self._store()
+            if store is not None:
+                try:
+                    store.save_robots(netloc, response.status, response.body[:ROBOTS_MAX_BYTES])
+                except Exception as exc:
+                    log.warning("robots.txt of %s not kept: %s", netloc, exc)
+
+    def _kept(self, netloc: str) -> bytes | None:
+        """The body of the site's robots.txt as a recent run fetched it, if there is one."""
+        store = self._store()
+        if store is None or self._ttl <= 0:
+            return None
+        try:
+            kept = store.cached_robots(netloc, self._ttl)
+        except Exception as exc:
+            log.warning("robots.txt cache of %s not read: %s", netloc, exc)
+            return None
+        return None if kept is None else kept[1]
+
+    def _store(self) -> Any:
+        return getattr(self.crawler.spider, "store", None)
+
+
+_ABSENT = object()
+ROBOTS_MAX_BYTES = 512 * 1024
+"""The most of a robots.txt kept (RFC 9309 asks crawlers to read at least 500 KiB)."""

@@ -29,6 +29,7 @@ ENV_MAX_PAGE_BYTES = "NEWSWATCH_MAX_PAGE_BYTES"
 ENV_RETRY_TIMES = "NEWSWATCH_RETRY_TIMES"
 ENV_RETRY_BACKOFF = "NEWSWATCH_RETRY_BACKOFF"
 ENV_MAX_CRAWL_DELAY = "NEWSWATCH_MAX_CRAWL_DELAY"
+ENV_ROBOTS_TTL = "NEWSWATCH_ROBOTS_TTL"
 
 NEAR_DUP_THRESHOLD = 0.8
 """Estimated Jaccard similarity of 5-word shingles above which two articles are one story."""
@@ -63,6 +64,9 @@ RETRY_BACKOFF = 2.0
 """Seconds before the first retry of a 5xx, a timeout or a reset, doubled for each further one
 (2 s, then 4 s): a server that is struggling gets room instead of an immediate second request."""
 RETRY_BACKOFF_MAX = 30.0
+ROBOTS_TTL = 3600.0
+"""Seconds a fetched robots.txt is reused by later runs (RFC 9309 allows up to a day): a daemon
+polling a quiet feed every few minutes otherwise asked for robots.txt as often as for the feed."""
 MAX_CRAWL_DELAY = 60.0
 """The longest ``Crawl-delay`` of a robots.txt that is honoured as written; a longer one (some
 sites ask for an hour) is cut to this, and the run says so."""
@@ -121,6 +125,12 @@ def retry_times() -> int:
 def retry_backoff() -> float:
     """Wait before the first retry, doubled per retry: ``NEWSWATCH_RETRY_BACKOFF`` (0 = none)."""
     return _env_number(ENV_RETRY_BACKOFF, RETRY_BACKOFF, 0)
+
+
+def robots_ttl() -> float:
+    """How long a fetched robots.txt is reused: ``NEWSWATCH_ROBOTS_TTL`` seconds (0 = every run
+    fetches it again)."""
+    return _env_number(ENV_ROBOTS_TTL, ROBOTS_TTL, 0)
 
 
 def max_crawl_delay() -> float:
@@ -281,6 +291,7 @@ def scrapy_settings(**overrides: Any) -> dict[str, Any]:
         "RETRY_TIMES": retry_times(),
         "NEWSWATCH_RETRY_BACKOFF": retry_backoff(),
         "NEWSWATCH_MAX_CRAWL_DELAY": max_crawl_delay(),
+        "NEWSWATCH_ROBOTS_TTL": robots_ttl(),
         "RETRY_HTTP_CODES": list(RETRY_HTTP_CODES),
         "CONCURRENT_REQUESTS": CONCURRENT_REQUESTS,
         "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENT_REQUESTS_PER_DOMAIN,

@@ -202,6 +202,17 @@ class DaemonLock(Base):
     heartbeat_at: Mapped[datetime] = mapped_column(DateTime)
 
 
+class RobotsTxt(Base):
+    """A site's robots.txt as last fetched (HTTP status and body), reused while fresh."""
+
+    __tablename__ = "robots_txt"
+
+    netloc: Mapped[str] = mapped_column(String(300), primary_key=True)
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    fetched_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 RUN_OUTCOMES = ("running", "ok", "failed", "aborted", "timeout")
 
 articles = Article.__table__
@@ -212,3 +223,4 @@ posts = Post.__table__
 skipped = Skipped.__table__
 crawl_runs = CrawlRun.__table__
 daemon_lock = DaemonLock.__table__
+robots_txt = RobotsTxt.__table__

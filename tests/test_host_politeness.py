@@ -146,3 +146,15 @@ def test_crawl_delay_cap_comes_from_the_environment(monkeypatch) -> None:
         monkeypatch.setenv(settings.ENV_MAX_CRAWL_DELAY, bad)
         with pytest.raises(settings.SettingsError, match="NEWSWATCH_MAX_CRAWL_DELAY"):
             settings.max_crawl_delay()
+
+
+def test_robots_ttl_comes_from_the_environment(monkeypatch) -> None:
+    from crawler import settings
+
+    monkeypatch.delenv(settings.ENV_ROBOTS_TTL, raising=False)
+    assert settings.scrapy_settings()["NEWSWATCH_ROBOTS_TTL"] == settings.ROBOTS_TTL == 3600
+    monkeypatch.setenv(settings.ENV_ROBOTS_TTL, "0")
+    assert settings.robots_ttl() == 0
+    monkeypatch.setenv(settings.ENV_ROBOTS_TTL, "an hour")
+    with pytest.raises(settings.SettingsError, match="NEWSWATCH_ROBOTS_TTL"):
+        settings.robots_ttl()

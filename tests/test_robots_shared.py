@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -12,8 +13,8 @@ from tests.test_host_politeness import _source
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 
 
-def _crawl(cfg: Path, tmp_path: Path) -> list[dict]:
-    result = run_cli("crawl", "--config", str(cfg), "--db", str(tmp_path / "r.sqlite"), "--format", "json")  # fmt: skip
+def _crawl(cfg: Path, tmp_path: Path, env: dict | None = None) -> list[dict]:
+    result = run_cli("crawl", "--config", str(cfg), "--db", str(tmp_path / "r.sqlite"), "--format", "json", env=env)  # fmt: skip
     assert result.returncode in (0, 1), result.stdout + result.stderr
     return json.loads(result.stdout)
 
@@ -69,3 +70,49 @@ def test_shared_rules_are_read_with_each_sources_own_user_agent(site, tmp_path: 
     assert runs["vetado"]["new"] == 0
     assert not site.requests_for("/vetado/")
     assert site.requests_for("/libre/nota.html")
+
+
+def _cache_site(site, links: list[str]) -> None:
+    for link in links:
+        site.override(link, ARTICLE.format(i=f"cache {link}"))
+    site.override("/cache/feed.xml", _feed(site.base_url, links).replace("keepalive-", "c-"), headers=RSS)  # fmt: skip
+
+
+def test_a_later_run_reuses_the_kept_robots_txt_rules_and_delay(site, tmp_path: Path) -> None:
+    """The second run asks nothing of robots.txt: the kept file still disallows, and its
+    Crawl-delay still spaces the requests, although the site now serves a different file."""
+    site.override("/robots.txt", "User-agent: *\nCrawl-delay: 0.4\nDisallow: /cache/secreto-\n")
+    _cache_site(site, ["/cache/abierto-0.html", "/cache/secreto-0.html"])
+    cfg = tmp_path / "sources.toml"
+    cfg.write_text(_source("cache", f"{site.base_url}/cache/feed.xml", 0), encoding="utf-8")
+    (first,) = _crawl(cfg, tmp_path)
+    assert first["new"] == 1
+    assert len(site.requests_for("/robots.txt")) == 1
+    site.override("/robots.txt", "User-agent: *\nAllow: /\n")
+    _cache_site(site, [f"/cache/abierto-{i}.html" for i in range(3)] + ["/cache/secreto-1.html"])
+    site.clear_log()
+    (second,) = _crawl(cfg, tmp_path)
+    assert second["new"] == 2
+    assert not site.requests_for("/robots.txt")
+    assert not [r for r in site.requests if "secreto" in r.path]
+    times = sorted(r.time for r in site.requests)
+    assert len(times) == 3  # the feed and two new articles
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.4 * 0.5 - 0.05
+
+
+def test_robots_txt_is_fetched_again_when_stale_or_after_a_server_error(
+    site, tmp_path: Path
+) -> None:
+    _cache_site(site, ["/cache/abierto-0.html"])
+    cfg = tmp_path / "sources.toml"
+    cfg.write_text(_source("cache", f"{site.base_url}/cache/feed.xml", 0), encoding="utf-8")
+    _crawl(cfg, tmp_path)
+    _crawl(cfg, tmp_path, env={"NEWSWATCH_ROBOTS_TTL": "0"})
+    assert len(site.requests_for("/robots.txt")) == 2
+    site.override("/robots.txt", "busy", status=500)
+    site.clear_log()
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    _crawl(cfg, fresh)
+    _crawl(cfg, fresh)  # the 500 was not kept: asked again
+    assert len(site.requests_for("/robots.txt")) == 2 * 3  # each run: the request and 2 retries

@@ -8,7 +8,7 @@ import zlib
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select, text, update
 
 from storage.db import (
     StorageError,
@@ -24,7 +24,7 @@ from storage.search import get_article
 from storage.store import Store
 from storage.types import ArticleRecord, SourceInfo
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 
 SONORA = timezone(timedelta(hours=-7))
 
@@ -591,3 +591,18 @@ def test_source_states_match_the_state_part_of_source_status(store):
     }
     assert states["elimparcial"]["consecutive_failures"] == 1
     assert states["elimparcial"]["backoff_until"] > states["elimparcial"]["last_attempt"]
+
+
+def test_robots_txt_is_kept_replaced_and_forgotten_when_stale(store) -> None:
+    from storage.models import robots_txt
+
+    assert store.cached_robots("www.gob.mx", 3600) is None
+    store.save_robots("www.gob.mx", 200, b"User-agent: *\nDisallow: /buscar\n")
+    assert store.cached_robots("www.gob.mx", 3600) == (200, b"User-agent: *\nDisallow: /buscar\n")
+    store.save_robots("www.gob.mx", 404, b"")  # the newest fetch wins
+    assert store.cached_robots("www.gob.mx", 3600) == (404, b"")
+    assert store.cached_robots("www.gob.mx", 0) is None
+    with store.engine.begin() as conn:
+        conn.execute(update(robots_txt).values(fetched_at=datetime(2025, 1, 1)))
+    assert store.cached_robots("www.gob.mx", 3600) is None
+    assert store.cached_robots("mx.usembassy.gov", 3600) is None
