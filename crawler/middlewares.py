@@ -18,10 +18,10 @@ and third request within the source's delay (at once with ``delay = 0``).
 robots.txt is still being fetched wait for it; in Scrapy 2.19 only the first of those waiters got
 the parsed rules and every other one got ``None``, which means "allowed": a feed linking to eight
 pages on another host, four of them disallowed, had three of those fetched. (Scrapy used to give
-each waiter a copy; scrapy/scrapy#6802 replaced that with an await on the shared Deferred.) And one fetch of a host's
-robots.txt serves every source of the crawl process (the default catalog has three sources on
-www.gob.mx), so the file is asked for once, not once per source; it is also kept in the database
-and reused by later runs for ``NEWSWATCH_ROBOTS_TTL`` (an hour).
+each waiter a copy; scrapy/scrapy#6802 replaced that with an await on the shared Deferred.)
+And one fetch of a host's robots.txt serves every source of the crawl process (the default
+catalog has three sources on www.gob.mx), so the file is asked for once, not once per source; it
+is also kept in the database and reused by later runs for ``NEWSWATCH_ROBOTS_TTL`` (an hour).
 """
 
 from __future__ import annotations

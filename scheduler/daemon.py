@@ -265,7 +265,9 @@ class Daemon:
         for name in waiting:
             self.held.setdefault(name, held_at)
         if waiting:
-            log.debug("waiting for a run of the same site to end: %s", ", ".join(waiting))
+            log.debug(
+                "held back (a run of the same site, or no free child): %s", ", ".join(waiting)
+            )
             with self.queue_lock:
                 self.queue = waiting + [n for n in self.queue if n not in waiting]
 
