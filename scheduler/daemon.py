@@ -210,6 +210,7 @@ class Daemon:
             )
         self.config = config
         self.sources = enabled
+        self.held = {n: since for n, since in self.held.items() if n in enabled}
 
     # ------------------------------------------------------------------ jobs and children
 
