@@ -15,6 +15,7 @@ from tests.test_download import ARTICLE, _feed
 from tests.test_e2e_cli import run_cli
 
 DELAY = 0.4
+RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 
 
 def _source(name: str, url: str, delay: float) -> str:
@@ -30,24 +31,25 @@ def _source(name: str, url: str, delay: float) -> str:
     )
 
 
+def serve_feed(site, name: str, links: list[str], base: str | None = None) -> str:
+    """Serve an article at each of ``links`` and ``/<name>/feed.xml`` listing them (on ``base``,
+    the fixture server by default); returns the feed's URL."""
+    for link in links:
+        site.override(link, ARTICLE.format(i=f"{name} {link}"))
+    feed = _feed(base or site.base_url, links).replace("keepalive-", f"{name}-")
+    site.override(f"/{name}/feed.xml", feed, headers=RSS)
+    return f"{site.base_url}/{name}/feed.xml"
+
+
 def test_two_sources_on_one_site_share_its_delay(site, tmp_path: Path) -> None:
     """Two feeds of one site, crawled together: no two requests to the site closer than the
     delay's lower bound (±50 % jitter). Each source alone would start with its own robots.txt
     and feed at the same instant as the other's."""
-    for feed in ("uno", "dos"):
-        links = [f"/{feed}/nota-{i}.html" for i in range(3)]
-        for i, link in enumerate(links):
-            site.override(link, ARTICLE.format(i=f"{feed} {i}"))
-        site.override(
-            f"/{feed}/feed.xml",
-            _feed(site.base_url, links).replace("keepalive-", f"{feed}-"),
-            headers={"Content-Type": "application/rss+xml; charset=utf-8"},
-        )
+    urls = {
+        f: serve_feed(site, f, [f"/{f}/nota-{i}.html" for i in range(3)]) for f in ("uno", "dos")
+    }
     cfg = tmp_path / "sources.toml"
-    cfg.write_text(
-        "".join(_source(f, f"{site.base_url}/{f}/feed.xml", DELAY) for f in ("uno", "dos")),
-        encoding="utf-8",
-    )
+    cfg.write_text("".join(_source(f, url, DELAY) for f, url in urls.items()), encoding="utf-8")
     result = run_cli("crawl", "--config", str(cfg), "--db", str(tmp_path / "h.sqlite"), "--format", "json")  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert sorted(r["new"] for r in json.loads(result.stdout)) == [3, 3]
@@ -84,16 +86,9 @@ def test_slots_of_one_site_see_each_others_last_request() -> None:
 def _one_feed(site, tmp_path: Path, robots: str, pages: int = 4) -> Path:
     """Serve ``robots`` and a feed of ``pages`` articles; the sources file (``delay = 0``)."""
     site.override("/robots.txt", robots, headers={"Content-Type": "text/plain"})
-    links = [f"/lento/nota-{i}.html" for i in range(pages)]
-    for i, link in enumerate(links):
-        site.override(link, ARTICLE.format(i=f"lento {i}"))
-    site.override(
-        "/lento/feed.xml",
-        _feed(site.base_url, links).replace("keepalive-", "lento-"),
-        headers={"Content-Type": "application/rss+xml; charset=utf-8"},
-    )
+    url = serve_feed(site, "lento", [f"/lento/nota-{i}.html" for i in range(pages)])
     cfg = tmp_path / "sources.toml"
-    cfg.write_text(_source("lento", f"{site.base_url}/lento/feed.xml", 0), encoding="utf-8")
+    cfg.write_text(_source("lento", url, 0), encoding="utf-8")
     return cfg
 
 

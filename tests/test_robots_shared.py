@@ -6,11 +6,8 @@ import itertools
 import json
 from pathlib import Path
 
-from tests.test_download import ARTICLE, _feed
 from tests.test_e2e_cli import run_cli
-from tests.test_host_politeness import _source
-
-RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
+from tests.test_host_politeness import _source, serve_feed
 
 
 def _crawl(cfg: Path, tmp_path: Path, env: dict | None = None) -> list[dict]:
@@ -26,11 +23,10 @@ def test_pages_waiting_for_robots_txt_all_obey_it(site, tmp_path: Path) -> None:
     site.override("/robots.txt", "User-agent: *\nDisallow: /otro/secreto-\n")
     other = site.base_url.replace("127.0.0.1", "localhost")
     links = [f"/otro/{kind}-{i}.html" for i in range(4) for kind in ("secreto", "abierto")]
-    for i, link in enumerate(links):
-        site.override(link, ARTICLE.format(i=f"otro {i}"))
-    site.override("/otro/feed.xml", _feed(other, links).replace("keepalive-", "otro-"), headers=RSS)
     cfg = tmp_path / "sources.toml"
-    cfg.write_text(_source("otro", f"{site.base_url}/otro/feed.xml", 0), encoding="utf-8")
+    cfg.write_text(
+        _source("otro", serve_feed(site, "otro", links, base=other), 0), encoding="utf-8"
+    )
     (run,) = _crawl(cfg, tmp_path)
     paths = [r.path for r in site.requests]
     assert not [p for p in paths if "secreto" in p]
@@ -42,10 +38,7 @@ def test_one_robots_txt_fetch_serves_every_source_of_a_host(site, tmp_path: Path
     cfg = tmp_path / "sources.toml"
     text = ""
     for feed in ("uno", "dos", "tres"):
-        link = f"/{feed}/nota.html"
-        site.override(link, ARTICLE.format(i=feed))
-        site.override(f"/{feed}/feed.xml", _feed(site.base_url, [link]).replace("keepalive-", feed), headers=RSS)  # fmt: skip
-        text += _source(feed, f"{site.base_url}/{feed}/feed.xml", 0)
+        text += _source(feed, serve_feed(site, feed, [f"/{feed}/nota.html"]), 0)
     cfg.write_text(text, encoding="utf-8")
     runs = _crawl(cfg, tmp_path)
     assert [r["new"] for r in runs] == [1, 1, 1]
@@ -58,10 +51,7 @@ def test_shared_rules_are_read_with_each_sources_own_user_agent(site, tmp_path: 
     site.override("/robots.txt", "User-agent: otrobot\nDisallow: /\n\nUser-agent: *\nAllow: /\n")
     text = ""
     for feed in ("libre", "vetado"):
-        link = f"/{feed}/nota.html"
-        site.override(link, ARTICLE.format(i=feed))
-        site.override(f"/{feed}/feed.xml", _feed(site.base_url, [link]).replace("keepalive-", feed), headers=RSS)  # fmt: skip
-        text += _source(feed, f"{site.base_url}/{feed}/feed.xml", 0)
+        text += _source(feed, serve_feed(site, feed, [f"/{feed}/nota.html"]), 0)
     text += '[sources.headers]\n"User-Agent" = "otrobot/1.0 (+https://example.org/otrobot)"\n'
     cfg = tmp_path / "sources.toml"
     cfg.write_text(text, encoding="utf-8")
@@ -72,24 +62,20 @@ def test_shared_rules_are_read_with_each_sources_own_user_agent(site, tmp_path: 
     assert site.requests_for("/libre/nota.html")
 
 
-def _cache_site(site, links: list[str]) -> None:
-    for link in links:
-        site.override(link, ARTICLE.format(i=f"cache {link}"))
-    site.override("/cache/feed.xml", _feed(site.base_url, links).replace("keepalive-", "c-"), headers=RSS)  # fmt: skip
-
-
 def test_a_later_run_reuses_the_kept_robots_txt_rules_and_delay(site, tmp_path: Path) -> None:
     """The second run asks nothing of robots.txt: the kept file still disallows, and its
     Crawl-delay still spaces the requests, although the site now serves a different file."""
     site.override("/robots.txt", "User-agent: *\nCrawl-delay: 0.4\nDisallow: /cache/secreto-\n")
-    _cache_site(site, ["/cache/abierto-0.html", "/cache/secreto-0.html"])
+    url = serve_feed(site, "cache", ["/cache/abierto-0.html", "/cache/secreto-0.html"])
     cfg = tmp_path / "sources.toml"
-    cfg.write_text(_source("cache", f"{site.base_url}/cache/feed.xml", 0), encoding="utf-8")
+    cfg.write_text(_source("cache", url, 0), encoding="utf-8")
     (first,) = _crawl(cfg, tmp_path)
     assert first["new"] == 1
     assert len(site.requests_for("/robots.txt")) == 1
     site.override("/robots.txt", "User-agent: *\nAllow: /\n")
-    _cache_site(site, [f"/cache/abierto-{i}.html" for i in range(3)] + ["/cache/secreto-1.html"])
+    serve_feed(
+        site, "cache", [f"/cache/abierto-{i}.html" for i in range(3)] + ["/cache/secreto-1.html"]
+    )
     site.clear_log()
     (second,) = _crawl(cfg, tmp_path)
     assert second["new"] == 2
@@ -103,9 +89,9 @@ def test_a_later_run_reuses_the_kept_robots_txt_rules_and_delay(site, tmp_path: 
 def test_robots_txt_is_fetched_again_when_stale_or_after_a_server_error(
     site, tmp_path: Path
 ) -> None:
-    _cache_site(site, ["/cache/abierto-0.html"])
+    url = serve_feed(site, "cache", ["/cache/abierto-0.html"])
     cfg = tmp_path / "sources.toml"
-    cfg.write_text(_source("cache", f"{site.base_url}/cache/feed.xml", 0), encoding="utf-8")
+    cfg.write_text(_source("cache", url, 0), encoding="utf-8")
     _crawl(cfg, tmp_path)
     _crawl(cfg, tmp_path, env={"NEWSWATCH_ROBOTS_TTL": "0"})
     assert len(site.requests_for("/robots.txt")) == 2
