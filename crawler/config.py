@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from crawler import settings
+from crawler.catalog import CATALOG_DIR
 from storage.types import SourceInfo
 
 CONFIG_FILENAME = "sources.toml"
@@ -282,7 +283,7 @@ def _regexes(value: list[Any]) -> tuple[str, ...]:
 
 
 def _selector(value: str) -> str:
-    from crawler.listing import compile_selector
+    from crawler.documents.listing import compile_selector
 
     text = value.strip()
     compile_selector(text)
@@ -518,7 +519,7 @@ class Config:
 
 def default_catalog_path() -> Path:
     """The packaged catalog shipped inside the ``crawler`` package."""
-    return Path(__file__).resolve().parent / "catalog" / "default.toml"
+    return CATALOG_DIR / "default.toml"
 
 
 def resolve_config_path(path: Path | str | None) -> Path:

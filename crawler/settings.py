@@ -269,8 +269,8 @@ def scrapy_settings(**overrides: Any) -> dict[str, Any]:
     """Base Scrapy settings for every crawl; ``overrides`` win.
 
     AutoThrottle stays off: each source's crawler gets its own ``DOWNLOAD_DELAY`` and
-    ``CONCURRENT_REQUESTS_PER_DOMAIN`` (``crawler.runner``); the delay then holds per host across
-    the sources of a process (``crawler.download``).
+    ``CONCURRENT_REQUESTS_PER_DOMAIN`` (``crawler.fetching.runner``); the delay then holds per host across
+    the sources of a process (``crawler.fetching.politeness``).
     ``REQUEST_FINGERPRINTER_IMPLEMENTATION`` is not set: Scrapy 2.19 removed the setting.
     """
     base: dict[str, Any] = {
@@ -302,15 +302,15 @@ def scrapy_settings(**overrides: Any) -> dict[str, Any]:
         "HTTPCACHE_ENABLED": False,
         "MEMUSAGE_ENABLED": False,
         "LOG_LEVEL": SCRAPY_LOG_LEVEL,
-        "DOWNLOADER": "crawler.download.PoliteDownloader",
+        "DOWNLOADER": "crawler.fetching.politeness.PoliteDownloader",
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-            "crawler.middlewares.RobotsTxtMiddleware": 100,
-            "crawler.middlewares.LazyMetaRefreshMiddleware": 580,
-            "crawler.middlewares.PrivateAddressMiddleware": 50,
-            "crawler.middlewares.RetryAfterMiddleware": 560,
-            "crawler.middlewares.RetryBackoffMiddleware": 40,
+            "crawler.fetching.middlewares.RobotsTxtMiddleware": 100,
+            "crawler.fetching.middlewares.LazyMetaRefreshMiddleware": 580,
+            "crawler.fetching.middlewares.PrivateAddressMiddleware": 50,
+            "crawler.fetching.middlewares.RetryAfterMiddleware": 560,
+            "crawler.fetching.middlewares.RetryBackoffMiddleware": 40,
         },
     }
     base.update(overrides)

@@ -187,7 +187,7 @@ def crawl(
     ] = "text",
 ) -> None:
     """Crawl now: every enabled source, or the named ones, and print a summary per source."""
-    from crawler.runner import run_crawl
+    from crawler.fetching.runner import run_crawl
 
     with friendly_errors():
         check_format(fmt, ("text", "json"))
@@ -379,8 +379,8 @@ def _resolve_entities(values: list[str]) -> list[str]:
     for storage to match against stored ids and names."""
     if not values:
         return []
-    from crawler.analysis import configured
-    from crawler.entities import find_entities
+    from crawler.analysis.entities import find_entities
+    from crawler.analysis.scoring import configured
 
     try:
         _, gazetteer = configured()
@@ -500,8 +500,8 @@ def recluster_cmd(
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
 ) -> None:
     """Recompute fingerprints and story clusters from the stored text (nothing is refetched)."""
-    from crawler.credits import credited_source
-    from crawler.fingerprint import fingerprint, shingle_count
+    from crawler.identity.credits import credited_source
+    from crawler.identity.fingerprint import fingerprint, shingle_count
 
     with friendly_errors():
         check_format(fmt, ("text", "json"))
@@ -549,7 +549,7 @@ def rescore_cmd(
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
 ) -> None:
     """Recompute relevance, topics and entities of stored articles (nothing is refetched)."""
-    from crawler.analysis import analyze, configured
+    from crawler.analysis.scoring import analyze, configured
 
     with friendly_errors():
         check_format(fmt, ("text", "json"))
@@ -687,7 +687,7 @@ def sources_cmd(
             stdout.print(Text(f"{cfg.path}: valid, {len(items)} sources", style="green"))
         return
     if check:
-        from crawler.check import check_sources
+        from crawler.fetching.check import check_sources
 
         results = check_sources(items)
         if fmt == "json":

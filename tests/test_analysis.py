@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler import analysis
+from crawler.analysis import scoring as analysis
 from crawler.config import ConfigError, Source, parse_config
-from crawler.pipelines import process_page
-from crawler.types import RawPage
+from crawler.items import RawPage
+from crawler.pipeline.pipelines import process_page
 from storage.db import dispose_engines
 from storage.records import decompress_html
 from storage.search import Analysis, export, search, search_posts
@@ -92,8 +92,8 @@ def test_profile_and_gazetteer_are_loaded_once_per_path(tmp_path, monkeypatch):
 
 def test_text_is_repaired_once_and_not_again_in_build_record(seed_html):
     record = process_page(_page(SEED_URL, seed_html), _source())
-    from crawler.hashing import content_hash
-    from crawler.textrepair import repair_text
+    from crawler.articles.textrepair import repair_text
+    from crawler.identity.hashing import content_hash
 
     assert repair_text(record.text) == record.text
     assert record.content_hash == content_hash(record.text)

@@ -7,7 +7,7 @@ import sqlite3
 
 import pytest
 
-from crawler.middlewares import refusal_reason
+from crawler.fetching.middlewares import refusal_reason
 from tests.support.hostile import HostileServer, cli, integrity, last_runs, write_sources
 
 BAD_SOURCES = {

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from crawler.check import check_source, classify, fetch
 from crawler.config import Source
+from crawler.fetching.check import check_source, classify, fetch
 from tests.support import FIXTURES_DIR, write_sources_toml
 from tests.test_e2e_cli import run_cli
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from crawler.credits import credited_source
-from crawler.fingerprint import fingerprint
-from crawler.hashing import content_hash
+from crawler.identity.credits import credited_source
+from crawler.identity.fingerprint import fingerprint
+from crawler.identity.hashing import content_hash
 from storage.models import articles, lsh_bands
 from storage.search import export, search, story
 from storage.store import Store

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from crawler.credits import credited_source
-from crawler.fingerprint import fingerprint, jaccard_estimate, shingle_count, sign
-from crawler.hashing import content_hash
+from crawler.identity.credits import credited_source
+from crawler.identity.fingerprint import fingerprint, jaccard_estimate, shingle_count, sign
+from crawler.identity.hashing import content_hash
 from storage.models import articles
 from storage.neardup import (
     CONTAINMENT_THRESHOLD,

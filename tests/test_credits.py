@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.credits import credited_source, is_credit_line, normalize_credit, strip_credits
+from crawler.identity.credits import (
+    credited_source,
+    is_credit_line,
+    normalize_credit,
+    strip_credits,
+)
 
 BODY = "El gobierno federal anunció nuevas medidas de seguridad en la frontera norte del país."
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.dates import parse_date
+from crawler.articles.dates import parse_date
 
 HMO = ZoneInfo("America/Hermosillo")
 CDMX = ZoneInfo("America/Mexico_City")

@@ -9,7 +9,7 @@ import sqlite3
 
 import pytest
 
-from crawler.relevance import DEFAULT_PROFILE
+from crawler.analysis.relevance import DEFAULT_PROFILE
 from tests.support import write_sources_toml
 from tests.test_e2e_cli import SEED_URL_PART, run_cli
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.entities import find_entities, load_gazetteer
+from crawler.analysis.entities import find_entities, load_gazetteer
 
 LABELLED = Path(__file__).resolve().parent / "fixtures" / "relevance" / "labelled.jsonl"
 

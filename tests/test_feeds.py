@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.feeds import html_to_text, parse_feed
+from crawler.documents.feeds import html_to_text, parse_feed
 from tests.support import FIXTURES_DIR
 
 BASE = "http://news.test:8080"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from crawler.fingerprint import (
+from crawler.identity.fingerprint import (
     MIN_WORDS,
     NUM_PERM,
     fingerprint,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.download import HostClock, SharedClockSlot, host_clock, reset_host_clocks
+from crawler.fetching.politeness import HostClock, SharedClockSlot, host_clock, reset_host_clocks
 from tests.test_download import ARTICLE, _feed
 from tests.test_e2e_cli import run_cli
 

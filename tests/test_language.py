@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.extract import extract
-from crawler.language import detect_language
+from crawler.articles.extract import extract
+from crawler.articles.language import detect_language
 
 ES = (
     "La Fiscalía General de la República informó que el detenido fue entregado a las autoridades "

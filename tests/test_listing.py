@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from crawler.listing import compile_selector, extract_links, looks_like_article_url, next_page
+from crawler.documents.listing import (
+    compile_selector,
+    extract_links,
+    looks_like_article_url,
+    next_page,
+)
 
 BASE = "http://127.0.0.1:8765"
 SITE = Path(__file__).resolve().parent / "fixtures" / "listingsite"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extract import extract
-from crawler.posts import extract_posts, iso_date, parse_flattened, split_flattened_posts
+from crawler.articles.extract import extract
+from crawler.articles.posts import extract_posts, iso_date, parse_flattened, split_flattened_posts
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEED_HTML = FIXTURES / "extract" / "tribuna_seed_article.html"
@@ -47,7 +47,7 @@ def test_seed_page_posts_become_records_and_leave_the_body(page):
 
 
 def test_flattened_seed_text_gives_the_same_posts_and_a_clean_body():
-    from crawler.textrepair import repair_text
+    from crawler.articles.textrepair import repair_text
 
     body, posts = split_flattened_posts(repair_text(SEED_FLAT.read_text(encoding="utf-8")))
     _check_seed_posts(posts)

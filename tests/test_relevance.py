@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.relevance import Score, load_profile, score
-from crawler.textmatch import Matcher, longest_non_overlapping, normalize
+from crawler.analysis.relevance import Score, load_profile, score
+from crawler.analysis.textmatch import Matcher, longest_non_overlapping, normalize
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "relevance"
 LABELLED = FIXTURES / "labelled.jsonl"

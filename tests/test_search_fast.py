@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from crawler.fingerprint import sign
+from crawler.identity.fingerprint import sign
 from storage import clusters
 from storage import search as search_module
 from storage.db import StorageError, dispose_engines, get_engine

@@ -103,7 +103,7 @@ def test_scrapy_accepts_the_settings() -> None:
 def test_retry_backoff_from_environment_doubles_and_is_capped(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from crawler.middlewares import RetryBackoffMiddleware
+    from crawler.fetching.middlewares import RetryBackoffMiddleware
 
     monkeypatch.delenv("NEWSWATCH_RETRY_BACKOFF", raising=False)
     assert settings.retry_backoff() == settings.RETRY_BACKOFF == 2.0

@@ -10,14 +10,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.sitemaps import (
+from crawler.documents.sitemaps import (
     SitemapDoc,
     is_recent,
     parse_sitemap,
     parse_w3c_datetime,
     sitemaps_from_robots,
 )
-from crawler.types import FeedEntry
+from crawler.items import FeedEntry
 
 BASE = "http://127.0.0.1:8765"
 SITE = Path(__file__).resolve().parent / "fixtures" / "sitemapsite"

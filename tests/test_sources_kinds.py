@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from crawler.articles.extract import ExtractRules, element_paragraphs, extract
 from crawler.config import ConfigError, parse_config
-from crawler.extract import ExtractRules, element_paragraphs, extract
-from crawler.listing import parse_html
-from crawler.runner import _spider_class
-from crawler.spiders import SPIDERS
-from crawler.spiders.sitemap import is_site_root, robots_url, select_entries
-from crawler.types import FeedEntry
+from crawler.documents.listing import parse_html
+from crawler.fetching.runner import _spider_class
+from crawler.fetching.spiders import SPIDERS
+from crawler.fetching.spiders.sitemap import is_site_root, robots_url, select_entries
+from crawler.items import FeedEntry
 from tests.support import FIXTURES_DIR, write_sources_toml
 from tests.test_e2e_cli import run_cli
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from crawler import textrepair
-from crawler.hashing import content_hash, normalize_for_hash
-from crawler.textrepair import repair_text
+from crawler.articles import textrepair
+from crawler.articles.textrepair import repair_text
+from crawler.identity.hashing import content_hash, normalize_for_hash
 
 SEED_TWEET = (
     "uD83DuDCF8 Esta mañana, el encargado de Despacho de la @SRE_mx encabezó la Segunda Reunión"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.urls import canonicalize_url, is_http_url, is_tracking_param
+from crawler.identity.urls import canonicalize_url, is_http_url, is_tracking_param
 
 
 def test_relative_url_resolved_against_base():

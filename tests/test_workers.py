@@ -21,8 +21,8 @@ MAIN = textwrap.dedent(
         sys.path.insert(0, sys.argv[1])
         import asyncio
         from crawler.config import parse_config
-        from crawler.types import RawPage
-        from crawler.workers import ExtractionPool
+        from crawler.items import RawPage
+        from crawler.pipeline.workers import ExtractionPool
 
         source = parse_config(
             '[[sources]]\\nname = "t"\\nkind = "feed"\\nurl = "https://t.example/feed.xml"\\n'
@@ -61,7 +61,7 @@ def test_worker_extracts_without_importing_the_parents_main_module(tmp_path: Pat
 
 
 def test_pool_starts_early_for_a_big_run_and_never_for_a_small_one() -> None:
-    from crawler.workers import ExtractionPool
+    from crawler.pipeline.workers import ExtractionPool
 
     pool = ExtractionPool(1)
     pool.inline_left = 12
@@ -76,7 +76,7 @@ def test_pool_starts_early_for_a_big_run_and_never_for_a_small_one() -> None:
 
 
 def test_started_pool_takes_every_page_and_a_second_start_is_a_no_op() -> None:
-    from crawler.workers import ExtractionPool
+    from crawler.pipeline.workers import ExtractionPool
 
     pool = ExtractionPool(1)
     pool.start()
@@ -97,7 +97,7 @@ def test_workers_are_warmed_up_front_only_for_a_sources_first_run() -> None:
     from datetime import UTC, datetime
 
     from crawler.config import parse_config
-    from crawler.runner import warm_pool_first
+    from crawler.fetching.runner import warm_pool_first
 
     config = parse_config(
         '[[sources]]\nname = "a"\nkind = "feed"\nurl = "https://a.example/feed.xml"\n'
@@ -118,7 +118,7 @@ def test_crawl_process_does_not_import_disabled_extensions() -> None:
     code = (
         "import sys, scrapy\n"
         "from scrapy.crawler import CrawlerProcess\n"
-        "from crawler.runner import QUIET_EXTENSIONS, quiet_extensions_base\n"
+        "from crawler.fetching.runner import QUIET_EXTENSIONS, quiet_extensions_base\n"
         "from crawler.settings import scrapy_settings\n"
         "class Idle(scrapy.Spider):\n"
         "    name = 'idle'\n"
@@ -150,7 +150,7 @@ def test_worker_modules_do_not_load_sqlalchemy_or_scrapy() -> None:
     alone cost ~0.12 s of CPU per worker for a helper the workers never call."""
     code = (
         "import importlib, sys\n"
-        "from crawler.workers import PRELOAD\n"
+        "from crawler.pipeline.workers import PRELOAD\n"
         "for name in PRELOAD: importlib.import_module(name)\n"
         "print(sorted(m for m in ('sqlalchemy', 'scrapy', 'twisted') if m in sys.modules))\n"
     )
@@ -163,7 +163,7 @@ def test_worker_modules_do_not_load_sqlalchemy_or_scrapy() -> None:
 
 def _pages_and_source(n: int, bad: set[int]):
     from crawler.config import parse_config
-    from crawler.types import RawPage
+    from crawler.items import RawPage
 
     source = parse_config(
         '[[sources]]\nname = "t"\nkind = "feed"\nurl = "https://t.example/feed.xml"\n'
@@ -191,8 +191,8 @@ def _pages_and_source(n: int, bad: set[int]):
 def test_pages_are_batched_per_worker_task_and_each_gets_its_own_outcome() -> None:
     import asyncio
 
-    from crawler.pipelines import NotAnArticle
-    from crawler.workers import BATCH_PAGES, ExtractionPool
+    from crawler.pipeline.pipelines import NotAnArticle
+    from crawler.pipeline.workers import BATCH_PAGES, ExtractionPool
 
     pages, source = _pages_and_source(BATCH_PAGES + 3, bad={1, BATCH_PAGES + 1})
     pool = ExtractionPool(1)
@@ -220,7 +220,7 @@ def test_a_dead_worker_fails_its_batch_and_the_next_batch_gets_a_new_pool() -> N
     import signal
     import time
 
-    from crawler.workers import ExtractionPool, WorkerError
+    from crawler.pipeline.workers import ExtractionPool, WorkerError
 
     pages, source = _pages_and_source(2, bad=set())
     pool = ExtractionPool(1)
@@ -252,7 +252,7 @@ def test_crawl_settings_copy_is_a_deep_copy_like_scrapys() -> None:
 
     from scrapy.settings import Settings
 
-    from crawler.runner import CrawlSettings, quiet_extensions_base
+    from crawler.fetching.runner import CrawlSettings, quiet_extensions_base
     from crawler.settings import scrapy_settings
 
     base = CrawlSettings(scrapy_settings(EXTENSIONS_BASE=quiet_extensions_base()))
@@ -261,10 +261,12 @@ def test_crawl_settings_copy_is_a_deep_copy_like_scrapys() -> None:
     assert fast.copy_to_dict() == slow.copy_to_dict() == copy.deepcopy(base).copy_to_dict()
     fast.set("DOWNLOAD_DELAY", 9.0)
     fast["DEFAULT_REQUEST_HEADERS"]["X-Test"] = "1"
-    fast["DOWNLOADER_MIDDLEWARES"]["crawler.middlewares.RetryAfterMiddleware"] = 1
+    fast["DOWNLOADER_MIDDLEWARES"]["crawler.fetching.middlewares.RetryAfterMiddleware"] = 1
     assert base.getfloat("DOWNLOAD_DELAY") != 9.0
     assert "X-Test" in fast["DEFAULT_REQUEST_HEADERS"]
     assert "X-Test" not in base["DEFAULT_REQUEST_HEADERS"]
-    assert base["DOWNLOADER_MIDDLEWARES"]["crawler.middlewares.RetryAfterMiddleware"] == 560
+    assert (
+        base["DOWNLOADER_MIDDLEWARES"]["crawler.fetching.middlewares.RetryAfterMiddleware"] == 560
+    )
     odd = CrawlSettings({"NEWSWATCH_HOOK": lambda: 1})
     assert odd.copy()["NEWSWATCH_HOOK"]() == 1

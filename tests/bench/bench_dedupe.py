@@ -20,9 +20,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from crawler.credits import credited_source
-from crawler.fingerprint import fingerprint
-from crawler.hashing import content_hash
+from crawler.identity.credits import credited_source
+from crawler.identity.fingerprint import fingerprint
+from crawler.identity.hashing import content_hash
 from storage.models import articles
 from storage.store import Store
 from storage.types import ArticleRecord

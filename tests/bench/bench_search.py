@@ -128,7 +128,7 @@ class Corpus:
         return "\n\n".join(parts)
 
     def records(self, first: int, count: int, now: datetime) -> list:
-        from crawler.hashing import content_hash
+        from crawler.identity.hashing import content_hash
         from storage.types import ArticleRecord
 
         out = []

@@ -17,8 +17,8 @@ from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
 from lxml import etree
 from lxml.html import HtmlElement, fromstring
 
-from crawler.dates import parse_date
-from crawler.textrepair import repair_text
+from crawler.articles.dates import parse_date
+from crawler.articles.textrepair import repair_text
 
 _MONTHS_EN = (
     "January|February|March|April|May|June|July|August|September|October|November|December"

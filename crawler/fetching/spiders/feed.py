@@ -9,8 +9,8 @@ import scrapy
 from scrapy.http import Response
 
 from crawler import settings
-from crawler.feeds import parse_feed
-from crawler.spiders.base import SourceSpider
+from crawler.documents.feeds import parse_feed
+from crawler.fetching.spiders.base import SourceSpider
 
 
 class FeedSpider(SourceSpider):

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from crawler.config import Source
-from crawler.hashing import content_hash
-from crawler.types import Extracted, RawPage
-from crawler.urls import canonicalize_url
-from crawler.workers import WorkerError, shared_pool
+from crawler.identity.hashing import content_hash
+from crawler.identity.urls import canonicalize_url
+from crawler.items import Extracted, RawPage
+from crawler.pipeline.workers import WorkerError, shared_pool
 from storage.records import compress_html
 from storage.types import ArticleRecord
 
@@ -60,9 +60,9 @@ def choose_canonical(declared: str | None, fetched: str) -> str:
 
 def build_record(page: RawPage, source: Source, ex: Extracted, now: datetime) -> ArticleRecord:
     """Turn an extracted page into the record storage keeps (feed hints already applied)."""
-    from crawler.analysis import analyze
-    from crawler.credits import credited_source
-    from crawler.fingerprint import sign
+    from crawler.analysis.scoring import analyze
+    from crawler.identity.credits import credited_source
+    from crawler.identity.fingerprint import sign
 
     title = (ex.title or (page.hints.title if page.hints else None) or "").strip()
     text = ex.text.strip()
@@ -121,7 +121,7 @@ def apply_keep_policy(record: ArticleRecord, keep: str) -> ArticleRecord:
 
 def process_page(page: RawPage, source: Source, now: datetime | None = None) -> ArticleRecord:
     """Extract one fetched page into a record; raises :class:`NotAnArticle` with the reason."""
-    from crawler.extract import ExtractRules, extract
+    from crawler.articles.extract import ExtractRules, extract
 
     ctype = page.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in HTML_TYPES:

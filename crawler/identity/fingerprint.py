@@ -18,8 +18,8 @@ import random
 from functools import lru_cache
 from typing import Any
 
-from crawler.credits import strip_credits
-from crawler.textmatch import normalize
+from crawler.analysis.textmatch import normalize
+from crawler.identity.credits import strip_credits
 from storage.neardup import BANDS, ROWS, jaccard_estimate
 from storage.neardup import lsh_bands as _lsh_bands
 

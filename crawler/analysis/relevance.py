@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from crawler.textmatch import (
+from crawler.analysis.textmatch import (
     Match,
     Matcher,
     Token,
@@ -26,8 +26,9 @@ from crawler.textmatch import (
     pattern_key,
     tokenize,
 )
+from crawler.catalog import CATALOG_DIR
 
-DEFAULT_PROFILE = Path(__file__).resolve().parent / "catalog" / "topics.toml"
+DEFAULT_PROFILE = CATALOG_DIR / "topics.toml"
 
 _SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 _TOP_KEYS = frozenset({"threshold", "scoring", "groups", "bilateral", "exclude", "topics"})

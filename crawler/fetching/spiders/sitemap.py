@@ -20,9 +20,9 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.sitemaps import is_recent, parse_sitemap, sitemaps_from_robots
-from crawler.spiders.base import SourceSpider, describe_failure
-from crawler.types import FeedEntry
+from crawler.documents.sitemaps import is_recent, parse_sitemap, sitemaps_from_robots
+from crawler.fetching.spiders.base import SourceSpider, describe_failure
+from crawler.items import FeedEntry
 
 MAX_DEPTH = 3
 MAX_SITEMAPS = 50

@@ -21,9 +21,9 @@ from twisted.python.failure import Failure
 
 from crawler import settings
 from crawler.config import Source
-from crawler.types import FeedEntry, RawPage
-from crawler.urls import canonicalize_url, is_http_url
-from crawler.workers import shared_pool
+from crawler.identity.urls import canonicalize_url, is_http_url
+from crawler.items import FeedEntry, RawPage
+from crawler.pipeline.workers import shared_pool
 from storage.store import Store
 from storage.types import RunCounts
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from crawler.spiders.base import SourceSpider
-from crawler.spiders.feed import FeedSpider
-from crawler.spiders.listing import ListingSpider
-from crawler.spiders.sitemap import SitemapSpider
+from crawler.fetching.spiders.base import SourceSpider
+from crawler.fetching.spiders.feed import FeedSpider
+from crawler.fetching.spiders.listing import ListingSpider
+from crawler.fetching.spiders.sitemap import SitemapSpider
 
 SPIDERS: dict[str, type[SourceSpider]] = {
     "feed": FeedSpider,

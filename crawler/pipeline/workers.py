@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from crawler.config import Source
-from crawler.types import RawPage
+from crawler.items import RawPage
 from storage.types import ArticleRecord
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,12 @@ def worker_count() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-PRELOAD = ("crawler.pipelines", "crawler.extract", "crawler.analysis", "crawler.fingerprint")
+PRELOAD = (
+    "crawler.pipeline.pipelines",
+    "crawler.articles.extract",
+    "crawler.analysis.scoring",
+    "crawler.identity.fingerprint",
+)
 """Modules a worker imports when it starts, before its first page."""
 
 
@@ -98,7 +103,7 @@ def _extract_batch(
     jobs: list[tuple[RawPage, Source, datetime]],
 ) -> list[ArticleRecord | Exception]:
     """Extract several pages in one task; each page's outcome is its record or its error."""
-    from crawler.pipelines import NotAnArticle, process_page
+    from crawler.pipeline.pipelines import NotAnArticle, process_page
 
     out: list[ArticleRecord | Exception] = []
     for page, source, now in jobs:
@@ -169,7 +174,7 @@ class ExtractionPool:
     async def process(self, page: RawPage, source: Source) -> ArticleRecord:
         """Extract one page into a record: inline for the first pages, then in a worker, batched
         with the pages that arrive meanwhile (:data:`BATCH_PAGES`, :data:`BATCH_WAIT_S`)."""
-        from crawler.pipelines import process_page
+        from crawler.pipeline.pipelines import process_page
 
         now = datetime.now(UTC)
         if self.workers == 0 or self.inline_left > 0:

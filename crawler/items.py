@@ -49,7 +49,7 @@ class Extracted:
     image: str | None = None
     description: str | None = None
     posts: list[dict[str, Any]] = field(default_factory=list)
-    """Embedded social posts (see ``crawler.posts``), kept out of ``text``."""
+    """Embedded social posts (see ``crawler.articles.posts``), kept out of ``text``."""
 
 
 @dataclass(slots=True)

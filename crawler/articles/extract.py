@@ -5,7 +5,7 @@ The page is decoded and parsed once; metadata is read from that tree in a fixed 
 hints) and the body text comes from trafilatura run on the same tree. Embedded social posts are
 read into ``Extracted.posts`` and then pruned before body extraction so tweet text does not mix
 into the article's paragraphs; posts flattened into plain paragraphs are split out of the text too.
-The language is the page's declaration, else what the text clearly is (``crawler.language``), else
+The language is the page's declaration, else what the text clearly is (``crawler.articles.language``), else
 the feed's or source's configured language.
 """
 
@@ -28,12 +28,12 @@ from trafilatura.utils import load_html
 from trafilatura.xml import xmltotxt
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bom
 
-from crawler.dates import parse_date
-from crawler.language import detect_language
-from crawler.listing import Matcher, compile_selector
-from crawler.posts import dedupe_posts, extract_posts, split_flattened_posts
-from crawler.textrepair import repair_text
-from crawler.types import Extracted, FeedEntry
+from crawler.articles.dates import parse_date
+from crawler.articles.language import detect_language
+from crawler.articles.posts import dedupe_posts, extract_posts, split_flattened_posts
+from crawler.articles.textrepair import repair_text
+from crawler.documents.listing import Matcher, compile_selector
+from crawler.items import Extracted, FeedEntry
 
 ARTICLE_TYPES = frozenset(
     {

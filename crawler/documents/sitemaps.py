@@ -18,9 +18,9 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from crawler.dates import parse_date
-from crawler.types import FeedEntry
-from crawler.urls import is_http_url
+from crawler.articles.dates import parse_date
+from crawler.identity.urls import is_http_url
+from crawler.items import FeedEntry
 
 GZIP_MAGIC = b"\x1f\x8b"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
@@ -291,7 +291,7 @@ def parse_w3c_datetime(value: str | None, tz: tzinfo | None = None) -> datetime 
     ``Z``/offset); naive values are read in ``tz`` else UTC.
 
     Sitemaps in the wild also carry RFC 822 or sloppy dates, so those fall back to the lenient
-    :func:`crawler.dates.parse_date`.
+    :func:`crawler.articles.dates.parse_date`.
     """
     if not value:
         return None

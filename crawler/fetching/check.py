@@ -21,10 +21,10 @@ from urllib.parse import urljoin, urlsplit
 
 from crawler import settings
 from crawler.config import Source
-from crawler.feeds import parse_feed
-from crawler.listing import extract_links, parse_html
-from crawler.sitemaps import GZIP_MAGIC, parse_sitemap, sitemaps_from_robots
-from crawler.spiders.sitemap import is_site_root, robots_url
+from crawler.documents.feeds import parse_feed
+from crawler.documents.listing import extract_links, parse_html
+from crawler.documents.sitemaps import GZIP_MAGIC, parse_sitemap, sitemaps_from_robots
+from crawler.fetching.spiders.sitemap import is_site_root, robots_url
 
 CHECK_TIMEOUT = 20.0
 CHECK_MAX_BYTES = 10 * settings.MiB

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from crawler import settings
-from crawler.entities import Gazetteer, find_entities, load_gazetteer
-from crawler.relevance import DEFAULT_PROFILE, Profile, load_profile, score
-from crawler.textmatch import tokenize
+from crawler.analysis.entities import Gazetteer, find_entities, load_gazetteer
+from crawler.analysis.relevance import DEFAULT_PROFILE, Profile, load_profile, score
+from crawler.analysis.textmatch import tokenize
 
 __all__ = ["DEFAULT_PROFILE", "Analysis", "analyze", "configured", "gazetteer", "profile"]
 

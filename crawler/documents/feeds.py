@@ -22,7 +22,7 @@ from dateutil import parser as date_parser
 from dateutil import tz as date_tz
 from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
 
-from crawler.types import FeedEntry, ParsedFeed
+from crawler.items import FeedEntry, ParsedFeed
 
 _UNSAFE_SCHEMES = frozenset({"javascript", "mailto", "data", "vbscript", "file", "about", "tel"})
 

@@ -21,7 +21,7 @@ from w3lib.encoding import html_to_unicode
 from w3lib.html import strip_html5_whitespace
 from w3lib.url import safe_url_string
 
-from crawler.urls import is_http_url
+from crawler.identity.urls import is_http_url
 
 Matcher = Callable[[Any], list[Any]]
 

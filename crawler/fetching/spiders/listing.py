@@ -1,7 +1,7 @@
 """Listing sources: a section page (and its next pages) → article links.
 
 ``link_selector`` picks the article links (else the article-URL heuristic of
-:mod:`crawler.listing`), ``allow``/``deny`` keep navigation, tag and author pages out, and
+:mod:`crawler.documents.listing`), ``allow``/``deny`` keep navigation, tag and author pages out, and
 ``next_selector`` (else ``rel=next`` / "Siguiente") is followed up to ``max_pages`` pages in total
 (default 3: the newest items of a section, without paging through its archive every run).
 Each page's links go to ``follow_articles`` as they arrive, capped by ``max_items``.
@@ -16,9 +16,9 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.listing import extract_links, next_page
-from crawler.spiders.base import SourceSpider, describe_failure
-from crawler.types import FeedEntry
+from crawler.documents.listing import extract_links, next_page
+from crawler.fetching.spiders.base import SourceSpider, describe_failure
+from crawler.items import FeedEntry
 
 
 class ListingSpider(SourceSpider):

@@ -1,7 +1,7 @@
 """Entity tagging: which agencies, offices, officials and programs an article mentions.
 
 A gazetteer (TOML, documented in ``crawler/catalog/entities.toml``) maps aliases to entity ids;
-matching reuses ``crawler.textmatch``, so acronyms such as "ICE" or "SRE" only count in capitals
+matching reuses ``crawler.analysis.textmatch``, so acronyms such as "ICE" or "SRE" only count in capitals
 while long names ignore case and accents. Counting is leftmost-longest, so "Secretaría de
 Relaciones Exteriores" is one mention, not one plus "Relaciones Exteriores".
 """
@@ -16,9 +16,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from crawler.textmatch import Matcher, Token, longest_non_overlapping, pattern_key, tokenize
+from crawler.analysis.textmatch import (
+    Matcher,
+    Token,
+    longest_non_overlapping,
+    pattern_key,
+    tokenize,
+)
+from crawler.catalog import CATALOG_DIR
 
-DEFAULT_GAZETTEER = Path(__file__).resolve().parent / "catalog" / "entities.toml"
+DEFAULT_GAZETTEER = CATALOG_DIR / "entities.toml"
 
 TYPES = ("agency", "office", "official", "program")
 SIDES = ("mx", "us", "bilateral")

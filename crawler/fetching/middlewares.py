@@ -118,7 +118,7 @@ class RetryAfterMiddleware:
         self, request: Request, response: Response, spider: Any = None
     ) -> Response:
         if response.status in (429, 503) and response.headers.get(b"Retry-After"):
-            from crawler.spiders.base import parse_retry_after
+            from crawler.fetching.spiders.base import parse_retry_after
 
             wait = parse_retry_after(response.headers.get(b"Retry-After"))
             if wait is not None and wait > settings.RETRY_AFTER_MAX_WAIT:

@@ -2,7 +2,7 @@
 
 All selected sources share one reactor (one :class:`CrawlerProcess`), each with its own crawler so
 its settings (concurrency, headers) apply to it alone; the download delay is kept per host across
-all of them (``crawler.download``). A reactor cannot be restarted, so this is called once per
+all of them (``crawler.fetching.politeness``). A reactor cannot be restarted, so this is called once per
 process: ``newswatch crawl`` and the daemon's child runs.
 """
 
@@ -21,11 +21,11 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.config import Source
-from crawler.download import reset_host_clocks
-from crawler.middlewares import reset_robots
+from crawler.fetching.middlewares import reset_robots
+from crawler.fetching.politeness import reset_host_clocks
+from crawler.fetching.spiders import spider_for
+from crawler.pipeline.workers import shared_pool, shutdown_shared_pool
 from crawler.settings import MAX_REASONS, near_dup_threshold, scrapy_settings
-from crawler.spiders import spider_for
-from crawler.workers import shared_pool, shutdown_shared_pool
 from storage.store import Store
 from storage.types import RunCounts
 
@@ -122,7 +122,7 @@ def _spider_class(source: Source) -> type:
     custom: dict[str, Any] = {
         "DOWNLOAD_DELAY": source.delay,
         "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
-        "ITEM_PIPELINES": {"crawler.pipelines.StorePipeline": 300},
+        "ITEM_PIPELINES": {"crawler.pipeline.pipelines.StorePipeline": 300},
     }
     if source.headers:
         extra = source.header_dict
