@@ -1,0 +1,45 @@
+"""The ``newswatch`` command line: the product's contract.
+
+Exit codes: 0 success; 1 a crawl in which some source failed (the others' articles are stored);
+2 a usage, configuration, query or database-location error, always as one clear line on stderr.
+
+Each command group is its own module and only parses flags, calls library code, and renders;
+commands are registered here, in the order ``--help`` lists them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from scheduler.cli.corpus import recluster_cmd, rescore_cmd
+from scheduler.cli.crawl import crawl
+from scheduler.cli.daemon import daemon_cmd
+from scheduler.cli.search import export_cmd, search_cmd, story_cmd
+from scheduler.cli.sources import sources_cmd
+from scheduler.cli.status import status_cmd
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="newswatch",
+    help="Scheduled monitoring of Mexico–US bilateral-security news, in Spanish and English.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+app.command("crawl")(crawl)
+app.command("search")(search_cmd)
+app.command("story")(story_cmd)
+app.command("recluster")(recluster_cmd)
+app.command("rescore")(rescore_cmd)
+app.command("export")(export_cmd)
+app.command("sources")(sources_cmd)
+app.command("status")(status_cmd)
+app.command("daemon")(daemon_cmd)
+
+
+def main() -> None:
+    """The ``newswatch`` console script."""
+    app()

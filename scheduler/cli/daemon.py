@@ -1,0 +1,70 @@
+"""``newswatch daemon``: run the scheduler in the foreground (the Daemon is scheduler.daemon)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.text import Text
+
+from crawler import settings
+from crawler.config import load_config
+from scheduler.cli.common import (
+    ConfigOpt,
+    DbOpt,
+    LogFormatOpt,
+    LogOpt,
+    db_url,
+    friendly_errors,
+    setup_logging,
+    stderr,
+)
+
+
+def daemon_cmd(
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    log_level: LogOpt = None,
+    run_timeout: Annotated[
+        float, typer.Option("--run-timeout", min=1, help="Time limit of one crawl run (s).")
+    ] = 15 * 60,
+    grace: Annotated[
+        float,
+        typer.Option("--grace", min=0, help="On SIGTERM, how long running crawls may finish (s)."),
+    ] = 30,
+    max_children: Annotated[
+        int, typer.Option("--max-children", min=1, max=16, help="Crawl processes at once.")
+    ] = 2,
+    log_format: LogFormatOpt = "text",
+    log_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--log-file", help="Also log to this file (rotated at 10 MB, 5 kept).", dir_okay=False
+        ),
+    ] = None,
+) -> None:
+    """Run in the foreground and crawl every enabled source on its interval, until SIGTERM.
+
+    SIGHUP reloads the sources file. Each run is a child `newswatch crawl` process.
+    """
+    from scheduler.daemon import Daemon, DaemonAlreadyRunning, DaemonOptions
+
+    with friendly_errors():
+        setup_logging(log_level, log_format, log_file)
+        cfg = load_config(config)
+        opts = DaemonOptions(
+            config_path=cfg.path,
+            db_url=db_url(db),
+            run_timeout=run_timeout,
+            grace=grace,
+            max_children=max_children,
+            log_level=settings.log_level(log_level),
+            log_format=log_format,
+        )
+        try:
+            code = Daemon(opts).run()
+        except DaemonAlreadyRunning as exc:
+            stderr.print(Text(f"newswatch: {exc}", style="red"))
+            raise typer.Exit(3) from None
+    raise typer.Exit(code)
