@@ -14,7 +14,6 @@ from crawler.documents.sitemaps import (
     SitemapDoc,
     is_recent,
     parse_sitemap,
-    parse_w3c_datetime,
     sitemaps_from_robots,
 )
 from crawler.items import FeedEntry
@@ -93,8 +92,8 @@ def test_naive_dates_use_the_source_zone() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("2025", datetime(2025, 1, 1, tzinfo=UTC)),
-        ("2025-12", datetime(2025, 12, 1, tzinfo=UTC)),
+        ("2025", None),
+        ("2025-12", None),
         ("2025-12-11T10:30Z", datetime(2025, 12, 11, 10, 30, tzinfo=UTC)),
         ("2025-12-11T10:30:15.5-07:00", datetime(2025, 12, 11, 17, 30, 15, 500000, tzinfo=UTC)),
         ("2025-12-11T10:30:00+0530", datetime(2025, 12, 11, 5, 0, tzinfo=UTC)),
@@ -103,8 +102,13 @@ def test_naive_dates_use_the_source_zone() -> None:
         ("mañana", None),
     ],
 )
-def test_w3c_datetimes(text: str, expected: datetime | None) -> None:
-    assert parse_w3c_datetime(text) == expected
+def test_lastmod_datetimes(text: str, expected: datetime | None) -> None:
+    """W3C datetimes and the RFC 822 dates found in the wild; a year or month alone is no date."""
+    body = f"""<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+      <url><loc>https://example.mx/nota/1</loc><lastmod>{text}</lastmod></url>
+    </urlset>""".encode()
+    (entry,) = parse_sitemap(body, "https://example.mx/s.xml").entries
+    assert entry.updated == expected
 
 
 def test_relative_and_non_http_locs() -> None:

@@ -1,16 +1,20 @@
-"""Lenient date parsing for Spanish and English news pages.
+"""The one date module: every date a source prints (feed, sitemap, listing, page) is read here.
 
 Pages and feeds write dates every way imaginable: ISO 8601, RFC 822, "jueves 11 de diciembre de
-2025, 10:30 hrs", "11/12/2025" (day first in Mexico), "Dec 11, 2025 3:04 PM". A date without an
-offset is local time of the source, so the caller passes the source's zone and we attach it here
-(zoneinfo resolves DST, e.g. Tijuana shifts while Hermosillo and Mexico City do not).
+2025, 10:30 hrs", "11/12/2025" (day first in Mexico), "Dec 11, 2025 3:04 PM". Three rules live
+here and nowhere else, so that one string gets one answer whichever document carried it:
+
+- :func:`dayfirst_for`: numeric dates are day-first unless the source is US English.
+- :func:`in_zone`: a time without an offset is local time of the source (zoneinfo resolves DST,
+  e.g. Tijuana shifts while Hermosillo and Mexico City do not); an explicit offset is kept.
+- a date needs a day: a year or a month alone is ``None``, never 1 January.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 
 from dateutil import parser as du_parser
@@ -128,7 +132,9 @@ _FILLER = {
     "of",
     "y",
 }
+
 _TZ_ABBREVIATIONS: dict[str, int] = {
+    "ut": 0,
     "utc": 0,
     "gmt": 0,
     "z": 0,
@@ -141,15 +147,61 @@ _TZ_ABBREVIATIONS: dict[str, int] = {
     "pst": -8 * 3600,
     "pdt": -7 * 3600,
 }
+"""The zone names RFC 822 defines (North American, fixed offsets): the one table for them."""
 _TZINFOS = {name.upper(): offset for name, offset in _TZ_ABBREVIATIONS.items()}
+_MONTH_FIRST_LANGUAGES = frozenset({"en", "eng", "english"})
+_MONTH_FIRST_REGIONS = frozenset({"", "us"})
 
 _AMPM = re.compile(r"\b([ap])\.?\s?m\b\.?", re.IGNORECASE)
 _WORD = re.compile(r"[a-z]+\.?")
 _HAS_YEAR = re.compile(r"\b(?:19|20|21)\d{2}\b|\b\d{1,2}[/.-]\d{1,2}[/.-]\d{2}\b")
 _RFC822 = re.compile(r"^(?:[A-Za-z]{3},?\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}")
+_W3C = re.compile(
+    r"^(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})"
+    r"(?:[T ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d+))?)?"
+    r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?)?$",
+    re.IGNORECASE,
+)
+_NO_DAY = re.compile(r"^(?:\d{2}|\d{4}(?:-?\d{2})?|-[\d-]*)$")
 _YEAR_FIRST = re.compile(r"^\d{4}[-/.]")
 _EPOCH = re.compile(r"^\d{10}(?:\d{3})?$")
 _HOUR_SUFFIX = re.compile(r"(\d{1,2}:\d{2})(?::\d{2})?\s*h\b")
+_DEFAULT = datetime(1, 1, 1)
+_OTHER_DEFAULT = datetime(1, 2, 2)
+
+
+def dayfirst_for(language: str | None) -> bool:
+    """Whether ``11/12/2025`` is 11 December for a source in ``language``.
+
+    Day-first is the rule everywhere but the United States, so only English without a region
+    (which here means a US site) or ``en-US`` reads month-first; Spanish, Portuguese, French,
+    British English and an unknown language all read day-first.
+    """
+    if not language:
+        return True
+    primary, _, region = language.strip().lower().replace("_", "-").partition("-")
+    if primary not in _MONTH_FIRST_LANGUAGES:
+        return True
+    return region.split("-", 1)[0] not in _MONTH_FIRST_REGIONS
+
+
+def in_zone(value: datetime, tz: tzinfo | None) -> datetime:
+    """``value`` as an aware datetime: naive times are local time in ``tz`` (UTC when None).
+
+    A site that prints no offset means its own wall clock; an offset it does print is kept.
+    """
+    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+        return value.replace(tzinfo=tz or UTC)
+    return value
+
+
+def lacks_day(value: str) -> bool:
+    """Whether ``value`` is a truncated ISO 8601 form (``2025``, ``2025-12``, ``--12-11``).
+
+    Other parsers (feedparser's among them) complete these with 1 January or the current year;
+    callers falling back to such a parser ask this first.
+    """
+    return bool(_NO_DAY.match(value.strip()))
 
 
 def _strip_accents(text: str) -> str:
@@ -157,10 +209,12 @@ def _strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def _attach_zone(value: datetime, tz: tzinfo | None) -> datetime:
-    if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        return value.replace(tzinfo=tz or UTC)
-    return value
+def _fixed_offset(value: datetime) -> datetime:
+    """Replace a parser's own tzinfo (dateutil's ``tzoffset``) with a plain fixed offset."""
+    offset = value.utcoffset()
+    if offset is None:
+        return value
+    return value.replace(tzinfo=UTC if not offset else timezone(offset))
 
 
 def _plausible(value: datetime | None) -> datetime | None:
@@ -198,7 +252,38 @@ def _normalise(value: str) -> str:
     return re.sub(r"\s+", " ", text).strip(" ,-:")
 
 
+def _try_w3c(value: str) -> datetime | None:
+    """The strict W3C datetime profile of ISO 8601 (sitemaps, Atom, JSON-LD): the fast path."""
+    match = _W3C.match(value)
+    if match is None:
+        return None
+    parts = match.groupdict()
+    zone = parts["tz"]
+    try:
+        return datetime(
+            int(parts["y"]),
+            int(parts["mo"]),
+            int(parts["d"]),
+            int(parts["h"] or 0),
+            int(parts["mi"] or 0),
+            int(parts["s"] or 0),
+            int((parts["f"] or "0")[:6].ljust(6, "0")),
+            tzinfo=_w3c_offset(zone) if zone else None,
+        )
+    except ValueError:
+        return None
+
+
+def _w3c_offset(text: str) -> tzinfo:
+    if text.upper() == "Z":
+        return UTC
+    digits = text[1:].replace(":", "")
+    minutes = int(digits[:2]) * 60 + int(digits[2:])
+    return timezone(timedelta(minutes=-minutes if text[0] == "-" else minutes))
+
+
 def _try_iso(value: str) -> datetime | None:
+    """Other ISO 8601 forms (basic ``20251211T101500Z``, week dates, ``+00`` offsets)."""
     if not value[:4].isdigit():
         return None
     try:
@@ -230,35 +315,55 @@ def _try_epoch(value: str) -> datetime | None:
 
 
 def _try_dateutil(value: str, dayfirst: bool) -> datetime | None:
+    """dateutil on the normalised text, refusing any date whose day, month or year it invented.
+
+    dateutil fills missing parts from ``default``; parsing again with a different default shows
+    which parts came from the text (the second parse only runs when day or month is 1).
+    """
     text = _normalise(value)
     if not text or not _HAS_YEAR.search(text):
         return None
     if _YEAR_FIRST.match(text):
         dayfirst = False
     try:
-        return du_parser.parse(text, dayfirst=dayfirst, tzinfos=_TZINFOS)
+        parsed = du_parser.parse(text, dayfirst=dayfirst, tzinfos=_TZINFOS, default=_DEFAULT)
+        if parsed.year == _DEFAULT.year:
+            return None
+        if parsed.month == 1 or parsed.day == 1:
+            other = du_parser.parse(
+                text, dayfirst=dayfirst, tzinfos=_TZINFOS, default=_OTHER_DEFAULT
+            )
+            if (other.month, other.day) != (parsed.month, parsed.day):
+                return None
     except (ValueError, OverflowError, TypeError, LookupError):
         return None
+    return parsed
 
 
-def parse_date(value: str, tz: tzinfo | None = None, *, dayfirst: bool = True) -> datetime | None:
+def parse_date(
+    value: str | datetime | None, tz: tzinfo | None = None, *, dayfirst: bool = True
+) -> datetime | None:
     """Parse a date string into an aware datetime, or ``None`` for anything unparseable.
 
-    A value without an offset is taken as local time in ``tz`` (UTC if ``tz`` is None). Values
-    without a year are rejected rather than silently given the current one.
+    A value without an offset is taken as local time in ``tz`` (UTC if ``tz`` is None); one with
+    an offset keeps it, as a fixed offset. ``dayfirst`` (see :func:`dayfirst_for`) decides
+    ``11/12/2025``; year-first forms are never read day-first. Values without a day, month or
+    year are rejected rather than completed with 1 January or the current year.
     """
     if isinstance(value, datetime):
-        return _plausible(_attach_zone(value, tz))
+        return _plausible(in_zone(value, tz))
     if not isinstance(value, str):
         return None
     value = value.strip()
-    if not value or len(value) > 200:
+    if not value or len(value) > 200 or lacks_day(value):
         return None
-    for attempt in (_try_iso, _try_rfc822, _try_epoch):
+    for attempt in (_try_w3c, _try_iso, _try_rfc822, _try_epoch):
         parsed = attempt(value)
         if parsed is not None:
-            return _plausible(_attach_zone(parsed, tz))
+            return _plausible(in_zone(_fixed_offset(parsed), tz))
+    if _W3C.match(value):
+        return None
     parsed = _try_dateutil(value, dayfirst)
     if parsed is None:
         return None
-    return _plausible(_attach_zone(parsed, tz))
+    return _plausible(in_zone(_fixed_offset(parsed), tz))

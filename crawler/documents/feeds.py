@@ -12,50 +12,38 @@ import io
 import re
 import time
 import warnings
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 from xml.sax import SAXParseException
 
 import feedparser
-from dateutil import parser as date_parser
-from dateutil import tz as date_tz
 from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
 
+from crawler.articles.dates import lacks_day, parse_date
 from crawler.items import FeedEntry, ParsedFeed
 
 _UNSAFE_SCHEMES = frozenset({"javascript", "mailto", "data", "vbscript", "file", "about", "tel"})
-
-_US_ZONES: dict[str, Any] = {
-    "UT": UTC,
-    "GMT": UTC,
-    "UTC": UTC,
-    "Z": UTC,
-    "EST": date_tz.tzoffset("EST", -5 * 3600),
-    "EDT": date_tz.tzoffset("EDT", -4 * 3600),
-    "CST": date_tz.tzoffset("CST", -6 * 3600),
-    "CDT": date_tz.tzoffset("CDT", -5 * 3600),
-    "MST": date_tz.tzoffset("MST", -7 * 3600),
-    "MDT": date_tz.tzoffset("MDT", -6 * 3600),
-    "PST": date_tz.tzoffset("PST", -8 * 3600),
-    "PDT": date_tz.tzoffset("PDT", -7 * 3600),
-}
-"""RFC 822 names zones by abbreviation; these are the ones RFC 822 itself defines."""
 
 _HTML_SNIFF = re.compile(
     rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S
 )
 _BLOCK_END = re.compile(r"<\s*(br\s*/?|/p|/div|/li|/h[1-6]|/blockquote|/tr)\s*>", re.I)
-_YEAR = re.compile(r"\d{4}")
 
 
 def parse_feed(
-    body: bytes, url: str, *, tz: tzinfo | None = None, max_entries: int = 5000
+    body: bytes,
+    url: str,
+    *,
+    tz: tzinfo | None = None,
+    dayfirst: bool = True,
+    max_entries: int = 5000,
 ) -> ParsedFeed:
     """Parse one feed document fetched from ``url``.
 
-    Naive dates are read in ``tz`` (the source's zone), else UTC. Never raises on bad input:
-    problems come back in ``error`` (nothing usable) or ``warning`` (usable, but recovered).
+    Naive dates are read in ``tz`` (the source's zone), else UTC; numeric dates day-first unless
+    ``dayfirst`` is False (see :func:`crawler.articles.dates.dayfirst_for`). Never raises on bad
+    input: problems come back in ``error`` (nothing usable) or ``warning`` (usable, but recovered).
     """
     if not body or not body.strip():
         return ParsedFeed(title=None, entries=[], error="empty response body")
@@ -71,7 +59,7 @@ def parse_feed(
         warning = f"{warning}; {note}" if warning else note
         raw_entries = raw_entries[:max_entries]
 
-    entries = [_entry(raw, url, tz) for raw in raw_entries]
+    entries = [_entry(raw, url, tz, dayfirst) for raw in raw_entries]
     feed_meta = parsed.get("feed") or {}
     return ParsedFeed(
         title=_clean_text(feed_meta.get("title")),
@@ -133,13 +121,13 @@ def _bozo_reason(parsed: Any) -> str:
     return f"{type(exc).__name__}: {_exception_text(exc)}" if exc else "malformed feed"
 
 
-def _entry(raw: Any, feed_url: str, tz: tzinfo | None) -> FeedEntry:
+def _entry(raw: Any, feed_url: str, tz: tzinfo | None, dayfirst: bool) -> FeedEntry:
     return FeedEntry(
         link=_entry_link(raw, feed_url),
         guid=_clean_text(raw.get("id")),
         title=_clean_text(raw.get("title")),
-        published=_entry_date(raw, "published", tz),
-        updated=_entry_date(raw, "updated", tz),
+        published=_entry_date(raw, "published", tz, dayfirst),
+        updated=_entry_date(raw, "updated", tz, dayfirst),
         authors=_entry_authors(raw),
         summary=_entry_summary(raw),
         categories=_entry_categories(raw),
@@ -180,27 +168,20 @@ def _entry_link(raw: Any, feed_url: str) -> str | None:
     return _safe_link(candidates[0], feed_url)
 
 
-def _entry_date(raw: Any, key: str, tz: tzinfo | None) -> datetime | None:
-    """An aware datetime that keeps the feed's own UTC offset.
+def _entry_date(raw: Any, key: str, tz: tzinfo | None, dayfirst: bool) -> datetime | None:
+    """The raw date string through our parser, else feedparser's parsed struct.
 
-    feedparser's ``*_parsed`` is normalised to UTC and forgets the offset (and assumes UTC for
-    naive dates), so the raw string is parsed again with dateutil and cross-checked against it.
+    Ours comes first because feedparser's ``*_parsed`` is normalised to UTC (the feed's own offset
+    is lost), takes naive dates as UTC rather than the source's zone, and does not read numeric
+    day-first dates. Its struct is the fallback for exotic forms ours does not know, except for
+    truncated ISO dates, which it would complete with 1 January or the current year.
     """
     value = dict.get(raw, key)
-    struct = dict.get(raw, f"{key}_parsed")
-    fp_utc = _struct_to_utc(struct)
-    ours = _parse_date_string(value) if isinstance(value, str) else None
-    local_zone = tz or UTC
-    if ours is None:
-        return fp_utc
-    offset = ours.utcoffset()
-    if offset is not None:
-        if fp_utc is None or abs(ours - fp_utc) < timedelta(minutes=1):
-            return ours.replace(tzinfo=UTC if not offset else timezone(offset))
-        return fp_utc
-    if fp_utc is not None and ours.replace(tzinfo=UTC) != fp_utc:
-        return fp_utc
-    return ours.replace(tzinfo=local_zone)
+    if isinstance(value, str):
+        ours = parse_date(value, tz, dayfirst=dayfirst)
+        if ours is not None or lacks_day(value):
+            return ours
+    return _struct_to_utc(dict.get(raw, f"{key}_parsed"))
 
 
 def _struct_to_utc(struct: time.struct_time | None) -> datetime | None:
@@ -209,19 +190,6 @@ def _struct_to_utc(struct: time.struct_time | None) -> datetime | None:
     try:
         return datetime(*struct[:6], tzinfo=UTC)
     except (TypeError, ValueError):
-        return None
-
-
-def _parse_date_string(value: str) -> datetime | None:
-    """dateutil parse, refusing strings without a year (dateutil would fill in today's)."""
-    text = value.strip()
-    if not text or not _YEAR.search(text):
-        return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return date_parser.parse(text, tzinfos=_US_ZONES)
-    except (ValueError, OverflowError, TypeError, date_parser.ParserError):
         return None
 
 

@@ -10,10 +10,11 @@ usable but odd → ``warning``.
 
 from __future__ import annotations
 
-import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import partial
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -28,12 +29,9 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 _INFLATE_CHUNK = 1024 * 1024
 _UTF8_BOM = b"\xef\xbb\xbf"
-_W3C_DATE = re.compile(
-    r"^(?P<y>\d{4})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2})"
-    r"(?:[T ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d+))?)?"
-    r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?)?)?)?$",
-    re.IGNORECASE,
-)
+
+DateReader = Callable[[str | None], datetime | None]
+"""``parse_date`` with the source's zone and day order bound in."""
 
 
 class SitemapTooLarge(ValueError):
@@ -62,12 +60,16 @@ def parse_sitemap(
     url: str,
     *,
     tz: tzinfo | None = None,
+    dayfirst: bool = True,
     max_entries: int = 50000,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> SitemapDoc:
     """Parse a sitemap fetched from ``url`` (relative locs resolve against it).
 
-    Dates without an offset are read in ``tz`` (the source's zone), else UTC.
+    Dates go through :func:`crawler.articles.dates.parse_date`: W3C datetimes on its strict fast
+    path, the RFC 822 and sloppy dates found in the wild on its lenient one. Without an offset
+    they are read in ``tz`` (the source's zone), else UTC; numeric ones day-first unless
+    ``dayfirst`` is False.
     """
     try:
         data = _decompress(body, max_bytes) if body[:2] == GZIP_MAGIC else body
@@ -81,7 +83,8 @@ def parse_sitemap(
     if not data:
         return SitemapDoc(kind="unknown", error="empty sitemap body")
     if data[:1] == b"<":
-        return _parse_xml(data, url, tz, max_entries)
+        read_date = partial(parse_date, tz=tz, dayfirst=dayfirst)
+        return _parse_xml(data, url, read_date, max_entries)
     return _parse_text(data, url, max_entries)
 
 
@@ -148,7 +151,7 @@ def _child(element: etree._Element, name: str) -> etree._Element | None:
     return None
 
 
-def _parse_xml(data: bytes, url: str, tz: tzinfo | None, max_entries: int) -> SitemapDoc:
+def _parse_xml(data: bytes, url: str, read_date: DateReader, max_entries: int) -> SitemapDoc:
     try:
         root = etree.fromstring(data, _safe_parser())
     except (etree.XMLSyntaxError, ValueError) as exc:
@@ -157,9 +160,9 @@ def _parse_xml(data: bytes, url: str, tz: tzinfo | None, max_entries: int) -> Si
         return SitemapDoc(kind="unknown", error="not a sitemap: unparseable XML")
     name = _local(root)
     if name == "urlset":
-        return _parse_urlset(root, url, tz, max_entries)
+        return _parse_urlset(root, url, read_date, max_entries)
     if name == "sitemapindex":
-        return _parse_index(root, url, tz, max_entries)
+        return _parse_index(root, url, read_date, max_entries)
     if name in {"html", "head", "body"}:
         return SitemapDoc(kind="unknown", error="not a sitemap: got an HTML page")
     return SitemapDoc(kind="unknown", error=f"not a sitemap: root element <{name or '?'}>")
@@ -181,7 +184,7 @@ def _truncation_warning(kept: int, total: int) -> str | None:
 
 
 def _parse_urlset(
-    root: etree._Element, url: str, tz: tzinfo | None, max_entries: int
+    root: etree._Element, url: str, read_date: DateReader, max_entries: int
 ) -> SitemapDoc:
     doc = SitemapDoc(kind="urlset")
     seen: set[str] = set()
@@ -196,7 +199,7 @@ def _parse_urlset(
         if len(doc.entries) >= max_entries:
             continue
         seen.add(link)
-        entry, language = _url_entry(node, link, tz)
+        entry, language = _url_entry(node, link, read_date)
         doc.entries.append(entry)
         if language:
             doc.languages[link] = language
@@ -213,14 +216,16 @@ def _news_element(node: etree._Element) -> etree._Element | None:
     return candidates[0] if candidates else None
 
 
-def _url_entry(node: etree._Element, link: str, tz: tzinfo | None) -> tuple[FeedEntry, str | None]:
-    lastmod = parse_w3c_datetime(_text(_child(node, "lastmod")), tz)
+def _url_entry(
+    node: etree._Element, link: str, read_date: DateReader
+) -> tuple[FeedEntry, str | None]:
+    lastmod = read_date(_text(_child(node, "lastmod")))
     news = _news_element(node)
     title = published = language = None
     categories: list[str] = []
     if news is not None:
         title = _text(_child(news, "title"))
-        published = parse_w3c_datetime(_text(_child(news, "publication_date")), tz)
+        published = read_date(_text(_child(news, "publication_date")))
         categories = split_keywords(_text(_child(news, "keywords")))
         publication = _child(news, "publication")
         if publication is not None:
@@ -236,7 +241,9 @@ def _url_entry(node: etree._Element, link: str, tz: tzinfo | None) -> tuple[Feed
     return entry, language
 
 
-def _parse_index(root: etree._Element, url: str, tz: tzinfo | None, max_entries: int) -> SitemapDoc:
+def _parse_index(
+    root: etree._Element, url: str, read_date: DateReader, max_entries: int
+) -> SitemapDoc:
     doc = SitemapDoc(kind="sitemapindex")
     seen: set[str] = set()
     total = 0
@@ -250,7 +257,7 @@ def _parse_index(root: etree._Element, url: str, tz: tzinfo | None, max_entries:
         if len(doc.sitemaps) >= max_entries:
             continue
         seen.add(loc)
-        doc.sitemaps.append((loc, parse_w3c_datetime(_text(_child(node, "lastmod")), tz)))
+        doc.sitemaps.append((loc, read_date(_text(_child(node, "lastmod")))))
     doc.warning = _truncation_warning(len(doc.sitemaps), total)
     return doc
 
@@ -284,45 +291,6 @@ def split_keywords(value: str | None) -> list[str]:
         if word:
             seen.setdefault(word, None)
     return list(seen)
-
-
-def parse_w3c_datetime(value: str | None, tz: tzinfo | None = None) -> datetime | None:
-    """An aware datetime from a W3C datetime (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``, with time and
-    ``Z``/offset); naive values are read in ``tz`` else UTC.
-
-    Sitemaps in the wild also carry RFC 822 or sloppy dates, so those fall back to the lenient
-    :func:`crawler.articles.dates.parse_date`.
-    """
-    if not value:
-        return None
-    match = _W3C_DATE.match(value.strip())
-    if match is None:
-        return parse_date(value, tz, dayfirst=False)
-    parts = match.groupdict()
-    try:
-        parsed = datetime(
-            int(parts["y"]),
-            int(parts["mo"] or 1),
-            int(parts["d"] or 1),
-            int(parts["h"] or 0),
-            int(parts["mi"] or 0),
-            int(parts["s"] or 0),
-            int((parts["f"] or "0")[:6].ljust(6, "0")),
-            tzinfo=_offset(parts["tz"]) if parts["tz"] else None,
-        )
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=tz or UTC)
-    return parsed
-
-
-def _offset(text: str) -> tzinfo:
-    if text.upper() == "Z":
-        return UTC
-    digits = text[1:].replace(":", "")
-    minutes = int(digits[:2]) * 60 + int(digits[2:])
-    return timezone(timedelta(minutes=-minutes if text[0] == "-" else minutes))
 
 
 def sitemaps_from_robots(robots_txt: str | bytes, base_url: str) -> list[str]:

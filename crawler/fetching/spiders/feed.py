@@ -9,6 +9,7 @@ import scrapy
 from scrapy.http import Response
 
 from crawler import settings
+from crawler.articles.dates import dayfirst_for
 from crawler.documents.feeds import parse_feed
 from crawler.fetching.spiders.base import SourceSpider
 
@@ -26,6 +27,7 @@ class FeedSpider(SourceSpider):
             response.body,
             response.url,
             tz=self.source.tzinfo,
+            dayfirst=dayfirst_for(self.source.language),
             max_entries=settings.MAX_FEED_ENTRIES,
         )
         if parsed.error:

@@ -20,6 +20,7 @@ import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
+from crawler.articles.dates import dayfirst_for
 from crawler.documents.sitemaps import is_recent, parse_sitemap, sitemaps_from_robots
 from crawler.fetching.spiders.base import SourceSpider, describe_failure
 from crawler.items import FeedEntry
@@ -136,7 +137,12 @@ class SitemapSpider(SourceSpider):
         if response.meta.get("start") and not self.start_changed(response):
             yield from self._maybe_finish()
             return
-        doc = parse_sitemap(response.body, response.url, tz=self.source.tzinfo)
+        doc = parse_sitemap(
+            response.body,
+            response.url,
+            tz=self.source.tzinfo,
+            dayfirst=dayfirst_for(self.source.language),
+        )
         if doc.error:
             self._sitemap_problem(f"sitemap {response.url} unusable: {doc.error}", depth)
         if doc.warning:
