@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +32,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.config import Config, ConfigError, Source, load_config
+from storage.schedule import due_at, first_run_at, pending_backoff
 from storage.store import Store
 
 log = logging.getLogger("newswatch.daemon")
@@ -44,7 +45,6 @@ LOCK_STALE_AFTER = 30.0
 FAILING_AFTER = 5
 KILL_AFTER = 5.0
 MAX_JITTER = 60.0
-STARTUP_SPREAD = 30.0
 
 
 @dataclass
@@ -79,25 +79,6 @@ class DaemonAlreadyRunning(RuntimeError):
 def jitter_for(interval: float) -> float:
     """Spread each source's runs by up to 10 % of its interval (at most a minute)."""
     return min(interval * 0.1, MAX_JITTER)
-
-
-def first_run_time(
-    source: Source, state: dict[str, Any] | None, now: datetime, slot: int
-) -> datetime:
-    """When a source's first run after (re)start is due.
-
-    A source that is overdue runs once, soon — start times are spread a little per source so a
-    restart never stampedes every source at once; one that is not due yet waits for its time;
-    one in backoff waits for the end of it.
-    """
-    spread = timedelta(seconds=min(STARTUP_SPREAD, source.interval / 4) * (slot % 16) / 16)
-    if not state:
-        return now + spread
-    due = state.get("next_due")
-    backoff = state.get("backoff_until")
-    candidates = [t for t in (due, backoff) if t is not None]
-    target = max(candidates) if candidates else now
-    return max(target, now + spread)
 
 
 def hard_limit(run_timeout: float) -> float:
@@ -200,7 +181,7 @@ class Daemon:
                 name=name,
                 args=[name],
                 replace_existing=True,
-                next_run_time=first_run_time(source, states.get(name), now, slot),
+                next_run_time=first_run_at(states.get(name), source.interval, now, slot),
             )
             log.info(
                 "source %s scheduled every %ss%s",
@@ -237,8 +218,8 @@ class Daemon:
             if name in running or name not in self.sources:
                 self.held.pop(name, None)
                 continue
-            backoff = states.get(name, {}).get("backoff_until")
-            if backoff is not None and backoff > now:
+            backoff = pending_backoff(states.get(name), now)
+            if backoff is not None:
                 self.held.pop(name, None)
                 self._reschedule(name, backoff)
                 continue
@@ -381,9 +362,9 @@ class Daemon:
         state = self.store.source_states().get(name)
         if not state or name not in self.sources:
             return
-        targets = [t for t in (state.get("next_due"), state.get("backoff_until")) if t is not None]
-        if targets:
-            self._reschedule(name, max(targets))
+        due = due_at(state)
+        if due is not None:
+            self._reschedule(name, due)
 
     def _reschedule(self, name: str, when: datetime) -> None:
         job = self.scheduler.get_job(name)

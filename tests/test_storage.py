@@ -541,7 +541,7 @@ def test_interval_sets_next_due_and_exponential_backoff(store):
 
 
 def test_backoff_delay_is_capped():
-    from storage.store import MAX_BACKOFF, backoff_delay
+    from storage.schedule import MAX_BACKOFF, backoff_delay
 
     assert backoff_delay(600, 1) == timedelta(minutes=10)
     assert backoff_delay(600, 50) == MAX_BACKOFF
