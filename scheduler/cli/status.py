@@ -12,6 +12,7 @@ from rich.text import Text
 
 from crawler.config import load_config
 from scheduler.cli.common import ConfigOpt, DbOpt, check_format, db_url, friendly_errors, stdout
+from storage.schedule import due_at
 
 STATUS_COLUMNS = (
     "source", "on", "last success", "24h", "7d", "total", "fails", "next due", "last error",
@@ -79,9 +80,7 @@ def _print_sources(records: list[dict[str, Any]]) -> None:
             str(r.get("articles_7d", 0)),
             str(r.get("articles_total", 0)),
             Text(fails + (" FAILING" if r["failing"] else ""), style="red" if r["failing"] else ""),
-            _fmt_time(
-                max((t for t in (r.get("next_due"), r.get("backoff_until")) if t), default=None)
-            ),
+            _fmt_time(due_at(r)),
             Text(r.get("last_error") or ""),
         )
     stdout.print(table)
