@@ -5,9 +5,9 @@ instant as 11:40 in Mexico City (UTC−6)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
-from zoneinfo import ZoneInfo
 
 from crawler.config import Source
 from crawler.items import Extracted

@@ -70,7 +70,9 @@ def test_body_starts_with_the_first_paragraph(article: Extracted) -> None:
 
 
 def test_body_ends_with_the_last_paragraph(article: Extracted) -> None:
-    assert article.text.endswith("the third large fentanyl seizure at the Nogales ports this month.")
+    assert article.text.endswith(
+        "the third large fentanyl seizure at the Nogales ports this month."
+    )
 
 
 def test_body_has_no_page_furniture(article: Extracted) -> None:

@@ -15,7 +15,9 @@ from tests.support.source_pages import catalog_source, listing_links, read_artic
 NAME = "sspc-comunicados"
 MEXICO_CITY = ZoneInfo("America/Mexico_City")
 PRESS = "https://www.gob.mx/sspc/prensa/"
-ARTICLE_URL = f"{PRESS}gabinete-de-seguridad-detiene-en-sonora-a-dos-personas-con-armas-de-alto-poder"
+ARTICLE_URL = (
+    f"{PRESS}gabinete-de-seguridad-detiene-en-sonora-a-dos-personas-con-armas-de-alto-poder"
+)
 
 
 @pytest.fixture(scope="module")

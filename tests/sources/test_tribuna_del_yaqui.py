@@ -30,7 +30,9 @@ def source() -> Source:
 @pytest.fixture(scope="module")
 def links(source: Source) -> list[str]:
     """The entry links of the saved feed (the shared fixture site's copy, at the real host)."""
-    body = (FIXTURES / "tribuna" / "feed.xml").read_bytes().replace(b"{{BASE}}/tribuna", SITE.encode())
+    body = (
+        (FIXTURES / "tribuna" / "feed.xml").read_bytes().replace(b"{{BASE}}/tribuna", SITE.encode())
+    )
     feed = parse_feed(body, source.url, tz=source.tzinfo)
     return [entry.link for entry in feed.entries if entry.link]
 
@@ -95,5 +97,11 @@ def test_body_ends_with_the_credit_line(article: Extracted) -> None:
 
 
 def test_body_has_no_page_furniture_or_tweets(article: Extracted) -> None:
-    for furniture in ("Compartir", "Notas relacionadas", "Lo más leído", "Etiquetas", "pic.twitter"):
+    for furniture in (
+        "Compartir",
+        "Notas relacionadas",
+        "Lo más leído",
+        "Etiquetas",
+        "pic.twitter",
+    ):
         assert furniture not in article.text
