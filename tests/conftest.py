@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support import FixtureServer
+from tests.support.shared_corpus import pytest_runtest_makereport  # noqa: F401  (CI hook)
 
 os.environ["NEWSWATCH_ALLOW_PRIVATE"] = "1"
 os.environ.setdefault("NEWSWATCH_RETRY_BACKOFF", "0.2")  # tests of the backoff set their own

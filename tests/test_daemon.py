@@ -16,6 +16,8 @@ import pytest
 
 from tests.support import write_sources_toml
 
+pytestmark = pytest.mark.slow
+
 NEW_ITEM = """<item>
 <title>Decomisan armas en la garita de San Luis Río Colorado</title>
 <link>{{BASE}}/tribuna/2025/12/12/decomisan-armas-garita/</link>

@@ -6,7 +6,11 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.test_e2e_cli import run_cli
+
+pytestmark = pytest.mark.slow
 
 PAGES = 60
 CONCURRENCY = 4

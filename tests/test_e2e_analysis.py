@@ -13,6 +13,8 @@ from crawler.analysis.relevance import DEFAULT_PROFILE
 from tests.support import write_sources_toml
 from tests.test_e2e_cli import SEED_URL_PART, run_cli
 
+pytestmark = pytest.mark.slow
+
 GUAYMAS_URL_PART = "arsenal-en-carretera-hermosillo-guaymas"
 OFF_TOPIC_URL_PARTS = ("yaquis-de-obregon", "frente-frio-18")
 

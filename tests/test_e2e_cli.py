@@ -20,6 +20,8 @@ import pytest
 
 from tests.support import write_sources_toml
 
+pytestmark = pytest.mark.slow
+
 SEED_URL_PART = "grupo-de-implementacion"
 
 

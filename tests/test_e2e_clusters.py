@@ -12,6 +12,8 @@ import pytest
 from tests.support import write_sources_toml
 from tests.test_e2e_cli import run_cli
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def two_outlets(fixture_server, tmp_path_factory):

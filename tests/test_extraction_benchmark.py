@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from crawler.articles.extract import extract
+from tests.support.shared_corpus import shared_skip_reason
 
 CORPUS = (
     Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "extraction-benchmark-dev"
@@ -43,11 +44,12 @@ def test_metric_counts_repeats() -> None:
     assert precision == pytest.approx(1 / 5)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_benchmark_f1() -> None:
     truth_file = CORPUS / "ground-truth.json"
     if not truth_file.is_file():
-        pytest.skip(f"benchmark corpus not found at {CORPUS}")
+        pytest.skip(shared_skip_reason(CORPUS))
     truth = json.loads(truth_file.read_text(encoding="utf-8"))
     precisions, recalls = [], []
     for page_id, item in truth.items():

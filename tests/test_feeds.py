@@ -11,6 +11,7 @@ import pytest
 
 from crawler.documents.feeds import html_to_text, parse_feed
 from tests.support import FIXTURES_DIR
+from tests.support.shared_corpus import shared_skip_reason
 
 BASE = "http://news.test:8080"
 SONORA = ZoneInfo("America/Hermosillo")
@@ -208,7 +209,7 @@ def test_html_to_text_keeps_paragraphs_and_drops_scripts():
 def _corpus_files(sub: str) -> list[Path]:
     root = CORPUS / sub
     if not root.is_dir():
-        pytest.skip(f"feedparser corpus not available at {root}")
+        pytest.skip(shared_skip_reason(root))
     return sorted(p for p in root.rglob("*") if p.is_file())
 
 

@@ -14,6 +14,8 @@ from crawler.fetching.politeness import HostClock, SharedClockSlot, host_clock, 
 from tests.test_download import ARTICLE, _feed
 from tests.test_e2e_cli import run_cli
 
+pytestmark = pytest.mark.slow
+
 DELAY = 0.4
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 

@@ -17,6 +17,8 @@ from tests.support.hostile import (
     write_sources,
 )
 
+pytestmark = pytest.mark.slow
+
 MARKER = "XXE-MARKER-5f1c0e9a"
 FEEDS = [
     "unclosed",

@@ -22,6 +22,8 @@ from tests.support.hostile import (
     write_sources,
 )
 
+pytestmark = pytest.mark.slow
+
 CASES: dict[str, tuple[str, str]] = {
     # name: (path on the hostile server, expected fragment of the recorded reason)
     "s404": ("/status/404", "HTTP 404"),

@@ -17,6 +17,8 @@ import pytest
 from tests.support.hostile import FAST_ENV, HostileServer, cli, integrity, write_sources
 from tests.test_storage import HEAD_REVISION
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

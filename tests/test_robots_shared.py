@@ -6,8 +6,12 @@ import itertools
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.test_e2e_cli import run_cli
 from tests.test_host_politeness import _source, serve_feed
+
+pytestmark = pytest.mark.slow
 
 
 def _crawl(cfg: Path, tmp_path: Path, env: dict | None = None) -> list[dict]:

@@ -158,6 +158,7 @@ def test_staged_search_equals_the_reference_query(db, query, all_copies):
     assert compared > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("threads", "margin"), [(2, 32), (3, 0)])
 def test_parallel_ranking_equals_the_reference_query(db, monkeypatch, threads, margin):
     """Ranking split over rowid ranges in threads (big archives) gives the same pages: the parts'

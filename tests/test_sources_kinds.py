@@ -186,6 +186,7 @@ def test_kind_only_key_errors_name_the_source_and_key() -> None:
 # ----------------------------------------------------------------------------- sitemap e2e
 
 
+@pytest.mark.slow
 def test_sitemap_source_via_robots_index_and_gzip(site, tmp_path: Path) -> None:
     db, summary = crawl(site, tmp_path, ["sitemapsite"])
     (row,) = summary
@@ -209,6 +210,7 @@ def test_sitemap_source_via_robots_index_and_gzip(site, tmp_path: Path) -> None:
     assert language == "es"
 
 
+@pytest.mark.slow
 def test_sitemap_max_items_keeps_the_newest(site, tmp_path: Path) -> None:
     cfg = write_sources_toml(tmp_path / "sources.toml", site.base_url, ["sitemapsite"])
     cfg.write_text(cfg.read_text() + "max_items = 2\n", encoding="utf-8")
@@ -220,6 +222,7 @@ def test_sitemap_max_items_keeps_the_newest(site, tmp_path: Path) -> None:
     assert any("cortafuegos" in u for u in urls) and any(SEED in u for u in urls)
 
 
+@pytest.mark.slow
 def test_sitemap_index_nesting_is_bounded(site, tmp_path: Path) -> None:
     for level in range(1, 7):
         site.override(
@@ -243,6 +246,7 @@ def test_sitemap_index_nesting_is_bounded(site, tmp_path: Path) -> None:
     assert any("nested deeper" in w for w in row["warnings"])
 
 
+@pytest.mark.slow
 def test_sitemap_that_is_not_a_sitemap_fails_the_source(site, tmp_path: Path) -> None:
     cfg = tmp_path / "sources.toml"
     cfg.write_text(
@@ -260,6 +264,7 @@ def test_sitemap_that_is_not_a_sitemap_fails_the_source(site, tmp_path: Path) ->
 # ----------------------------------------------------------------------------- listing e2e
 
 
+@pytest.mark.slow
 def test_listing_source_paginates_filters_and_applies_overrides(site, tmp_path: Path) -> None:
     db, summary = crawl(site, tmp_path, ["listingsite"])
     (row,) = summary
@@ -285,6 +290,7 @@ def test_listing_source_paginates_filters_and_applies_overrides(site, tmp_path: 
     assert offset == -360
 
 
+@pytest.mark.slow
 def test_listing_without_matching_links_fails_with_the_selector(site, tmp_path: Path) -> None:
     cfg = tmp_path / "sources.toml"
     cfg.write_text(
@@ -303,6 +309,7 @@ def test_listing_without_matching_links_fails_with_the_selector(site, tmp_path: 
 # ----------------------------------------------------------------------------- one way in
 
 
+@pytest.mark.slow
 def test_same_article_through_feed_sitemap_and_listing_is_stored_once(site, tmp_path: Path) -> None:
     db, summary = crawl(site, tmp_path, ["tribuna", "sitemapsite", "listingsite"])
     assert all(r["ok"] for r in summary), summary
