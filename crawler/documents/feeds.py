@@ -14,7 +14,6 @@ import time
 import warnings
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 from xml.sax import SAXParseException
 
 import feedparser
@@ -22,9 +21,8 @@ from dateutil import parser as date_parser
 from dateutil import tz as date_tz
 from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
 
+from crawler.identity.urls import absolute_url
 from crawler.items import FeedEntry, ParsedFeed
-
-_UNSAFE_SCHEMES = frozenset({"javascript", "mailto", "data", "vbscript", "file", "about", "tel"})
 
 _US_ZONES: dict[str, Any] = {
     "UT": UTC,
@@ -148,17 +146,7 @@ def _entry(raw: Any, feed_url: str, tz: tzinfo | None) -> FeedEntry:
 
 def _safe_link(href: str | None, base: str) -> str | None:
     """Absolute http(s) link, or None for empty and script/mail/data links."""
-    if not href or not href.strip():
-        return None
-    href = href.strip()
-    scheme = urlsplit(href).scheme.lower()
-    if scheme in _UNSAFE_SCHEMES:
-        return None
-    try:
-        absolute = urljoin(base, href) if base else href
-    except ValueError:
-        return None
-    return absolute if urlsplit(absolute).scheme.lower() in ("http", "https") else None
+    return absolute_url(href, base)
 
 
 def _entry_link(raw: Any, feed_url: str) -> str | None:

@@ -14,12 +14,11 @@ import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from urllib.parse import urljoin
 
 from lxml import etree
 
 from crawler.articles.dates import parse_date
-from crawler.identity.urls import is_http_url
+from crawler.identity.urls import absolute_url, is_http_url
 from crawler.items import FeedEntry
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -167,13 +166,7 @@ def _parse_xml(data: bytes, url: str, tz: tzinfo | None, max_entries: int) -> Si
 
 def _resolve(loc: str | None, base: str) -> str | None:
     """Absolute http(s) URL for a ``loc``, else None (mailto:, javascript:, unparseable)."""
-    if not loc:
-        return None
-    try:
-        absolute = urljoin(base, loc.strip())
-    except ValueError:
-        return None
-    return absolute if is_http_url(absolute) else None
+    return absolute_url(loc, base)
 
 
 def _truncation_warning(kept: int, total: int) -> str | None:
