@@ -185,13 +185,12 @@ def _exchange(
     kind = http.client.HTTPSConnection if target.scheme == "https" else http.client.HTTPConnection
     conn = kind(target.host, target.port, timeout=remaining())
     address = target.address
-    conn._create_connection = lambda where, *args: socket.create_connection(  # type: ignore[attr-defined]
+    conn._create_connection = lambda where, *args: socket.create_connection(  # pinned
         (address, where[1]), *args
     )
     try:
         conn.request("GET", target.path, headers=headers)
-        sock = conn.sock
-        assert sock is not None  # request() connected it
+        sock = conn.sock  # connected by request(); kept, as a closing response may drop it
         sock.settimeout(remaining())
         response = conn.getresponse()
         body = bytearray()
