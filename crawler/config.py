@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import ipaddress
 import json
 import math
 import re
@@ -24,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from crawler import settings
 from crawler.catalog import CATALOG_DIR
+from crawler.fetching.addresses import refusal_reason
 from storage.types import SourceInfo
 
 CONFIG_FILENAME = "sources.toml"
@@ -211,15 +211,8 @@ def _private_host_reason(host: str) -> str | None:
     """Refuse, at load time, hosts that are private without a DNS lookup (literal IPs,
     ``localhost``); names that resolve to private addresses are refused at fetch time."""
     host = host.lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        if settings.address_allowed("127.0.0.1") is None:
-            return None
-        return f"{host} is a loopback host (set {settings.ENV_ALLOW_PRIVATE}=1 to allow)"
-    try:
-        address = str(ipaddress.ip_address(host.strip("[]")))
-    except ValueError:
-        return None
-    return settings.address_allowed(address)
+    loopback = host == "localhost" or host.endswith(".localhost")
+    return refusal_reason(host, ["127.0.0.1"] if loopback else [], settings.private_allowance())
 
 
 def _language(value: str) -> str:

@@ -3,15 +3,24 @@
 Per-source values (interval, delay, concurrency …) come from the sources file's ``[defaults]`` and
 each source, see ``crawler.config``. Every number here is a named constant so the daemon can tune
 it without hunting through dictionaries.
+
+Every ``NEWSWATCH_*`` environment variable is one row of :data:`ENVIRONMENT` (its type, default,
+bounds and help), read through :func:`env`, so a bad value gets one reaction wherever it is read:
+a one-line :class:`SettingsError` naming the variable, the value and what is expected.
+:func:`check_environment` checks them all at once when a command starts.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 
 class SettingsError(ValueError):
@@ -30,11 +39,17 @@ ENV_RETRY_TIMES = "NEWSWATCH_RETRY_TIMES"
 ENV_RETRY_BACKOFF = "NEWSWATCH_RETRY_BACKOFF"
 ENV_MAX_CRAWL_DELAY = "NEWSWATCH_MAX_CRAWL_DELAY"
 ENV_ROBOTS_TTL = "NEWSWATCH_ROBOTS_TTL"
+ENV_EXTRACT_WORKERS = "NEWSWATCH_EXTRACT_WORKERS"
+ENV_INLINE_FIRST = "NEWSWATCH_INLINE_FIRST"
+ENV_SEARCH_THREADS = "NEWSWATCH_SEARCH_THREADS"
+ENV_SQLITE_DRIVER = "NEWSWATCH_SQLITE_DRIVER"
+ENV_BUSY_TIMEOUT = "NEWSWATCH_BUSY_TIMEOUT"
 
 NEAR_DUP_THRESHOLD = 0.8
 """Estimated Jaccard similarity of 5-word shingles above which two articles are one story."""
 
 TRUE_WORDS = frozenset({"1", "true", "yes"})
+FALSE_WORDS = frozenset({"0", "false", "no"})
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_LOG_LEVEL = "INFO"
 
@@ -53,6 +68,7 @@ USER_AGENT = f"newswatch/{VERSION} (+{PROJECT_URL}; news monitoring bot)"
 ACCEPT_LANGUAGE = "es-MX,es;q=0.9,en-US;q=0.8,en;q=0.7"
 
 MiB = 1024 * 1024
+GiB = 1024 * MiB
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 20 * MiB
 DOWNLOAD_WARNSIZE = 5 * MiB
@@ -91,60 +107,246 @@ MAX_REASONS = 5
 RETRY_AFTER_MAX_WAIT = 0.0
 """A 429/503 whose Retry-After asks for more than this many seconds is not retried in the run:
 the source backs off for that long instead (``record_source_result(retry_after=…)``)."""
+INLINE_FIRST = 12
+"""Pages extracted in the crawl process before the extraction pool starts (a poll rarely gets
+further): ``NEWSWATCH_INLINE_FIRST``."""
+MAX_EXTRACT_WORKERS = 64
+SQLITE_DRIVERS = ("pysqlite3", "stdlib")
+BUSY_TIMEOUT = 30.0
+MAX_SEARCH_THREADS = 16
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
-def _env_number(name: str, default: float, minimum: float) -> float:
-    """A numeric environment override; a bad value is an error, not a silent default."""
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}: not a number: {raw!r}") from None
-    if value < minimum:
-        raise SettingsError(f"{name}: must be at least {minimum:g}, not {raw}")
-    return value
+@dataclass(frozen=True, slots=True)
+class PrivateAllowance:
+    """What ``NEWSWATCH_ALLOW_PRIVATE`` opens: every non-public address (``1``), or only the
+    listed networks (``127.0.0.1,10.0.0.0/8``), or nothing (unset, the default).
+
+    Link-local addresses (cloud metadata) stay refused whatever this says: see
+    ``crawler.fetching.addresses``.
+    """
+
+    everything: bool = False
+    networks: tuple[IPNetwork, ...] = ()
+
+    def covers(self, ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+        return self.everything or any(ip in n for n in self.networks if n.version == ip.version)
+
+
+Kind = Literal["whole", "number", "choice", "text", "allowance"]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_WHOLE = re.compile(r"\+?[0-9]{1,30}")
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class EnvVar:
+    """One environment variable: how its text is read, its default, its bounds and its help.
+
+    ``minimum``/``maximum`` bound every number (NaN and infinities are never accepted);
+    ``above_minimum`` makes the minimum itself a bad value. ``good`` is a valid example value.
+    """
+
+    name: str
+    kind: Kind
+    default: Any
+    help: str
+    good: str
+    minimum: float | None = None
+    maximum: float | None = None
+    above_minimum: bool = False
+    unit: str = ""
+    choices: tuple[str, ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()
+
+    def expected(self) -> str:
+        """What a good value looks like, for the error message."""
+        if self.kind == "choice":
+            return f"one of {', '.join(self.choices)}"
+        if self.kind == "text":
+            return "a path or URL without control characters"
+        if self.kind == "allowance":
+            return "1, 0, or a comma-separated list of IP addresses or networks (10.0.0.0/8)"
+        what = "a whole number" if self.kind == "whole" else "a number"
+        what += f" of {self.unit}" if self.unit else ""
+        low, high = _num(self.minimum or 0), _num(self.maximum or 0)
+        if self.above_minimum:
+            return f"{what} above {low} and at most {high}"
+        return f"{what} from {low} to {high}"
+
+    def parse(self, raw: str | None, origin: str | None = None) -> Any:
+        """The value ``raw`` stands for (the default when blank); :class:`SettingsError` when
+        it is bad. ``origin`` names where it came from when that is a flag, not the variable."""
+        text = (raw or "").strip()
+        if not text:
+            return self.default
+        try:
+            return self._read(text)
+        except ValueError:
+            shown = repr(text if len(text) <= 80 else text[:77] + "...")
+            raise SettingsError(
+                f"{origin or self.name}={shown}: expected {self.expected()}"
+            ) from None
+
+    def _read(self, text: str) -> Any:
+        """Raises ValueError (of any wording) for a bad value; :meth:`parse` words the error."""
+        if self.kind == "choice":
+            folded = text.casefold()
+            folded = dict((a.casefold(), b) for a, b in self.aliases).get(folded, folded)
+            matches = [c for c in self.choices if c.casefold() == folded.casefold()]
+            if not matches:
+                raise ValueError(text)
+            return matches[0]
+        if self.kind == "text":
+            if _CONTROL.search(text):
+                raise ValueError(text)
+            return text
+        if self.kind == "allowance":
+            return _read_allowance(text)
+        if self.kind == "whole" and not _WHOLE.fullmatch(text):
+            raise ValueError(text)
+        value: float = int(text) if self.kind == "whole" else float(text)
+        low, high = self.minimum, self.maximum
+        if not math.isfinite(value) or low is None or high is None or value > high:
+            raise ValueError(text)
+        if value < low or (self.above_minimum and value == low):
+            raise ValueError(text)
+        return value
+
+
+def _read_allowance(text: str) -> PrivateAllowance:
+    word = text.lower()
+    if word in TRUE_WORDS:
+        return PrivateAllowance(everything=True)
+    if word in FALSE_WORDS:
+        return PrivateAllowance()
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    return PrivateAllowance(networks=tuple(ipaddress.ip_network(p, strict=False) for p in parts))
+
+
+ENVIRONMENT: tuple[EnvVar, ...] = (
+    EnvVar(ENV_DB, "text", None, "database URL or SQLite path (default: the user data dir)",
+           "sqlite:////tmp/news.sqlite"),
+    EnvVar(ENV_LOG_LEVEL, "choice", DEFAULT_LOG_LEVEL, "log level", "debug",
+           choices=LOG_LEVELS, aliases=(("WARN", "WARNING"),)),
+    EnvVar(ENV_ALLOW_PRIVATE, "allowance", PrivateAllowance(),
+           "1: fetch loopback and private addresses (tests, intranets); or the networks to "
+           "allow. Link-local (cloud metadata) is always refused", "127.0.0.1,10.0.0.0/8"),
+    EnvVar(ENV_DOWNLOAD_TIMEOUT, "number", float(DOWNLOAD_TIMEOUT),
+           "seconds for one whole download", "12.5", 0.1, 3600, unit="seconds"),
+    EnvVar(ENV_MAX_PAGE_BYTES, "whole", DOWNLOAD_MAXSIZE,
+           "largest response, also after decompression", "1048576", 1024, GiB, unit="bytes"),
+    EnvVar(ENV_RETRY_TIMES, "whole", RETRY_TIMES, "retries of a 5xx/timeout/reset", "3", 0, 10),
+    EnvVar(ENV_RETRY_BACKOFF, "number", RETRY_BACKOFF,
+           "seconds before the first retry, doubled per retry (0 = at once)", "0.5",
+           0, RETRY_BACKOFF_MAX, unit="seconds"),
+    EnvVar(ENV_ROBOTS_TTL, "number", ROBOTS_TTL,
+           "seconds a fetched robots.txt is reused (0 = every run)", "600", 0, 86400,
+           unit="seconds"),
+    EnvVar(ENV_MAX_CRAWL_DELAY, "number", MAX_CRAWL_DELAY,
+           "longest robots.txt Crawl-delay honoured (0 = ignore it)", "5", 0, 3600,
+           unit="seconds"),
+    EnvVar(ENV_NEAR_DUP_THRESHOLD, "number", NEAR_DUP_THRESHOLD,
+           "similarity at which two articles are one story", "0.7", 0, 1, above_minimum=True),
+    EnvVar(ENV_TOPICS, "text", None, "topic profile (TOML) replacing the packaged one",
+           "~/topics.toml"),
+    EnvVar(ENV_ENTITIES, "text", None, "gazetteer (TOML) extending the packaged one",
+           "~/entities.toml"),
+    EnvVar(ENV_EXTRACT_WORKERS, "whole", None,
+           "extraction processes (0 = in the crawl process; default one per core)", "2",
+           0, MAX_EXTRACT_WORKERS),
+    EnvVar(ENV_INLINE_FIRST, "whole", INLINE_FIRST,
+           "pages extracted in the crawl process before the pool starts", "0", 0, 100_000),
+    EnvVar(ENV_SEARCH_THREADS, "whole", None,
+           "threads one SQLite search ranks with (default one per core, up to 4)", "2",
+           1, MAX_SEARCH_THREADS),
+    EnvVar(ENV_SQLITE_DRIVER, "choice", SQLITE_DRIVERS[0], "SQLite library", "stdlib",
+           choices=SQLITE_DRIVERS),
+    EnvVar(ENV_BUSY_TIMEOUT, "number", BUSY_TIMEOUT,
+           "seconds a writer waits for the SQLite lock", "1", 0, 3600, unit="seconds"),
+)  # fmt: skip
+"""Every ``NEWSWATCH_*`` variable the program reads (the test and benchmark harness's own
+``NEWSWATCH_TEST_*``/``NEWSWATCH_BENCH_*`` are not the program's). Storage reads its three
+itself (it imports nothing from the crawler); they are listed so :func:`check_environment`
+checks them with the rest."""
+
+_BY_NAME: Mapping[str, EnvVar] = {var.name: var for var in ENVIRONMENT}
+
+
+def env(name: str) -> Any:
+    """The value of environment variable ``name`` (a row of :data:`ENVIRONMENT`), read now."""
+    return _BY_NAME[name].parse(os.environ.get(name))
+
+
+def check_environment() -> None:
+    """Read every variable of :data:`ENVIRONMENT`: the first bad one raises
+    :class:`SettingsError`, before a command has done anything."""
+    for var in ENVIRONMENT:
+        var.parse(os.environ.get(var.name))
+
+
+def from_scrapy(scrapy_settings: Any, name: str) -> Any:
+    """A ``NEWSWATCH_*`` value a crawl carries in its Scrapy settings (put there by
+    :func:`scrapy_settings`, or overridden by a caller), read by the same table row."""
+    value = scrapy_settings.get(name)
+    if value is None:
+        return env(name)
+    return _BY_NAME[name].parse(str(value))
 
 
 def download_timeout() -> float:
     """Seconds for one whole download (connect to last byte): ``NEWSWATCH_DOWNLOAD_TIMEOUT``."""
-    return _env_number(ENV_DOWNLOAD_TIMEOUT, DOWNLOAD_TIMEOUT, 0.1)
+    return env(ENV_DOWNLOAD_TIMEOUT)
 
 
 def max_page_bytes() -> int:
     """Largest response body, on the wire and decompressed: ``NEWSWATCH_MAX_PAGE_BYTES``."""
-    return int(_env_number(ENV_MAX_PAGE_BYTES, DOWNLOAD_MAXSIZE, 1024))
+    return env(ENV_MAX_PAGE_BYTES)
 
 
 def retry_times() -> int:
     """Retries of a 5xx/timeout/reset: ``NEWSWATCH_RETRY_TIMES``."""
-    return int(_env_number(ENV_RETRY_TIMES, RETRY_TIMES, 0))
+    return env(ENV_RETRY_TIMES)
 
 
 def retry_backoff() -> float:
     """Wait before the first retry, doubled per retry: ``NEWSWATCH_RETRY_BACKOFF`` (0 = none)."""
-    return _env_number(ENV_RETRY_BACKOFF, RETRY_BACKOFF, 0)
+    return env(ENV_RETRY_BACKOFF)
 
 
 def robots_ttl() -> float:
     """How long a fetched robots.txt is reused: ``NEWSWATCH_ROBOTS_TTL`` seconds (0 = every run
     fetches it again)."""
-    return _env_number(ENV_ROBOTS_TTL, ROBOTS_TTL, 0)
+    return env(ENV_ROBOTS_TTL)
 
 
 def max_crawl_delay() -> float:
     """Cap on a robots.txt ``Crawl-delay``: ``NEWSWATCH_MAX_CRAWL_DELAY`` seconds (0 = ignore it)."""
-    return _env_number(ENV_MAX_CRAWL_DELAY, MAX_CRAWL_DELAY, 0)
+    return env(ENV_MAX_CRAWL_DELAY)
+
+
+def extract_workers() -> int:
+    """``NEWSWATCH_EXTRACT_WORKERS`` (0 = inline only), else one worker per core."""
+    workers = env(ENV_EXTRACT_WORKERS)
+    return max(1, os.cpu_count() or 1) if workers is None else workers
+
+
+def inline_first() -> int:
+    """Pages extracted in the crawl process before the pool starts: ``NEWSWATCH_INLINE_FIRST``."""
+    return env(ENV_INLINE_FIRST)
 
 
 def db_url(cli_value: str | None = None) -> str:
     """``--db`` > ``NEWSWATCH_DB`` > storage's default (a file under the user data dir)."""
     if cli_value and cli_value.strip():
         return cli_value.strip()
-    env = os.environ.get(ENV_DB, "").strip()
-    if env:
-        return env
+    configured = env(ENV_DB)
+    if configured:
+        return configured
     from storage.db import default_db_url
 
     return default_db_url()
@@ -152,23 +354,13 @@ def db_url(cli_value: str | None = None) -> str:
 
 def near_dup_threshold(cli_value: float | None = None) -> float:
     """``--threshold`` > ``NEWSWATCH_NEAR_DUP_THRESHOLD`` > :data:`NEAR_DUP_THRESHOLD`, in (0, 1]."""
-    origin, value = "--threshold", cli_value
-    if value is None:
-        raw = os.environ.get(ENV_NEAR_DUP_THRESHOLD, "").strip()
-        if not raw:
-            return NEAR_DUP_THRESHOLD
-        origin = ENV_NEAR_DUP_THRESHOLD
-        try:
-            value = float(raw)
-        except ValueError:
-            raise SettingsError(f"{origin}: not a number: {raw!r}") from None
-    if not 0.0 < value <= 1.0:
-        raise SettingsError(f"{origin}: similarity threshold must be in (0, 1], not {value}")
-    return value
+    if cli_value is None:
+        return env(ENV_NEAR_DUP_THRESHOLD)
+    return _BY_NAME[ENV_NEAR_DUP_THRESHOLD].parse(repr(float(cli_value)), origin="--threshold")
 
 
-def _path_setting(env: str, cli_value: str | os.PathLike[str] | None) -> Path | None:
-    raw = str(cli_value).strip() if cli_value else os.environ.get(env, "").strip()
+def _path_setting(name: str, cli_value: str | os.PathLike[str] | None) -> Path | None:
+    raw = str(cli_value).strip() if cli_value else env(name)
     return Path(raw).expanduser() if raw else None
 
 
@@ -188,63 +380,14 @@ def entities_path(cli_value: str | os.PathLike[str] | None = None) -> Path | Non
     return _path_setting(ENV_ENTITIES, cli_value)
 
 
+def private_allowance() -> PrivateAllowance:
+    """What ``NEWSWATCH_ALLOW_PRIVATE`` opens (tests and intranets only)."""
+    return env(ENV_ALLOW_PRIVATE)
+
+
 def allow_private() -> bool:
-    """Whether fetching private/loopback addresses is allowed (tests and intranets only)."""
-    return os.environ.get(ENV_ALLOW_PRIVATE, "").strip().lower() in TRUE_WORDS
-
-
-def private_allowlist() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    """Networks ``NEWSWATCH_ALLOW_PRIVATE`` opens when it lists them (``127.0.0.1,10.0.0.0/8``)
-    instead of saying ``1``: an intranet source can be allowed without opening every private
-    address (cloud metadata at 169.254.169.254 stays refused)."""
-    raw = os.environ.get(ENV_ALLOW_PRIVATE, "").strip()
-    if not raw or raw.lower() in TRUE_WORDS:
-        return ()
-    networks = []
-    for part in raw.split(","):
-        try:
-            networks.append(ipaddress.ip_network(part.strip(), strict=False))
-        except ValueError:
-            continue
-    return tuple(networks)
-
-
-def is_public_address(address: str) -> bool:
-    """Whether an IP address is one the crawler may connect to without an allowance."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
-
-
-def address_allowed(address: str) -> str | None:
-    """None when ``address`` may be fetched, else the one-line reason it may not.
-
-    ``NEWSWATCH_ALLOW_PRIVATE=1`` opens loopback and private ranges but not link-local ones
-    (169.254.169.254 is the cloud metadata service, never a news site): those must be listed
-    explicitly, e.g. ``NEWSWATCH_ALLOW_PRIVATE=169.254.0.0/16``.
-    """
-    try:
-        if is_public_address(address):
-            return None
-    except ValueError:
-        return f"{address} is not an IP address"
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if allow_private() and not ip.is_link_local:
-        return None
-    if any(ip in net for net in private_allowlist() if net.version == ip.version):
-        return None
-    if ip.is_link_local:
-        return f"{address} is a link-local address (list it in {ENV_ALLOW_PRIVATE} to allow)"
-    kind = "loopback" if ip.is_loopback else "private"
-    return f"{address} is a {kind} address (set {ENV_ALLOW_PRIVATE}=1 to allow)"
+    """Whether every private/loopback address is allowed (``NEWSWATCH_ALLOW_PRIVATE=1``)."""
+    return private_allowance().everything
 
 
 def log_level(cli_value: str | None = None) -> str:
@@ -252,17 +395,9 @@ def log_level(cli_value: str | None = None) -> str:
 
     A bad value is an error rather than a silent fallback, so a typo does not hide debug output.
     """
-    origin, raw = "--log-level", cli_value
-    if not (raw and raw.strip()):
-        origin, raw = ENV_LOG_LEVEL, os.environ.get(ENV_LOG_LEVEL)
-    if not (raw and raw.strip()):
-        return DEFAULT_LOG_LEVEL
-    level = raw.strip().upper()
-    if level == "WARN":
-        level = "WARNING"
-    if level not in LOG_LEVELS:
-        raise SettingsError(f"{origin}: unknown log level {raw!r} (use {', '.join(LOG_LEVELS)})")
-    return level
+    if cli_value and cli_value.strip():
+        return _BY_NAME[ENV_LOG_LEVEL].parse(cli_value, origin="--log-level")
+    return env(ENV_LOG_LEVEL)
 
 
 def scrapy_settings(**overrides: Any) -> dict[str, Any]:
@@ -289,9 +424,9 @@ def scrapy_settings(**overrides: Any) -> dict[str, Any]:
         "REDIRECT_MAX_TIMES": REDIRECT_MAX_TIMES,
         "RETRY_ENABLED": True,
         "RETRY_TIMES": retry_times(),
-        "NEWSWATCH_RETRY_BACKOFF": retry_backoff(),
-        "NEWSWATCH_MAX_CRAWL_DELAY": max_crawl_delay(),
-        "NEWSWATCH_ROBOTS_TTL": robots_ttl(),
+        ENV_RETRY_BACKOFF: retry_backoff(),
+        ENV_MAX_CRAWL_DELAY: max_crawl_delay(),
+        ENV_ROBOTS_TTL: robots_ttl(),
         "RETRY_HTTP_CODES": list(RETRY_HTTP_CODES),
         "CONCURRENT_REQUESTS": CONCURRENT_REQUESTS,
         "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENT_REQUESTS_PER_DOMAIN,

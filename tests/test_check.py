@@ -4,11 +4,13 @@ parsers, with a suggested fix — against the fixture server on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from crawler.config import Source
 from crawler.fetching.check import check_source, classify, fetch
 from tests.support import FIXTURES_DIR, write_sources_toml
+from tests.support.hostile import HostileServer
 from tests.test_e2e_cli import run_cli
 
 
@@ -138,3 +140,39 @@ def test_cli_online_without_check_is_a_usage_error(tmp_path: Path) -> None:
     result = run_cli("sources", "--online")
     assert result.returncode == 2
     assert "--online needs --check" in result.stderr
+
+
+def test_fetch_follows_redirects_itself_and_checks_every_hop(monkeypatch) -> None:
+    monkeypatch.setenv("NEWSWATCH_ALLOW_PRIVATE", "127.0.0.1")
+    with HostileServer(max_wait=10) as hostile:
+        answer = fetch(hostile.url("/chain/3"))
+        assert answer.status == 200 and answer.url == hostile.url("/chain/0")
+        to_metadata = fetch(hostile.url("/redirect?to=http://169.254.169.254/latest/meta-data/"))
+        to_private = fetch(hostile.url("/redirect?to=http://10.255.255.1/feed.xml"))
+        to_ftp = fetch(hostile.url("/redirect?to=ftp://example.com/feed.xml"))
+        looping = fetch(hostile.url("/loop/a"))
+        loop_requests = hostile.hits("/loop/")
+    assert to_metadata.status is None and to_metadata.error is not None
+    assert to_metadata.error.startswith("refused: 169.254.169.254 is a link-local address")
+    assert to_private.error is not None and "10.255.255.1 is a private address" in to_private.error
+    assert to_ftp.error == "refused: ftp: URLs are not fetched (ftp://example.com/feed.xml)"
+    assert looping.status is None and looping.error == "no answer: more than 5 redirects"
+    assert loop_requests == 6
+
+
+def test_fetch_refuses_private_addresses_unless_allowed(monkeypatch) -> None:
+    monkeypatch.setenv("NEWSWATCH_ALLOW_PRIVATE", "0")
+    answer = fetch("http://127.0.0.1:9/feed.xml")
+    assert answer.status is None and answer.error is not None
+    assert "loopback" in answer.error and "NEWSWATCH_ALLOW_PRIVATE" in answer.error
+    monkeypatch.setenv("NEWSWATCH_ALLOW_PRIVATE", "1")
+    assert "link-local" in (fetch("http://[::ffff:a9fe:a9fe]/").error or "")
+
+
+def test_fetch_keeps_a_total_deadline_against_a_trickling_body() -> None:
+    with HostileServer(max_wait=10) as hostile:
+        started = time.monotonic()
+        answer = fetch(hostile.url("/trickle"), timeout=1.0)
+        took = time.monotonic() - started
+    assert answer.status is None and answer.error == "no answer within 1 s"
+    assert took < 3.0, took

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.identity.urls import canonicalize_url, is_http_url, is_tracking_param
+from crawler.identity.urls import (
+    absolute_url,
+    canonicalize_url,
+    host_of,
+    is_http_url,
+    is_tracking_param,
+    same_site,
+)
 
 
 def test_relative_url_resolved_against_base():
@@ -120,3 +127,62 @@ def test_is_http_url(url, expected):
 def test_is_tracking_param_is_case_insensitive():
     assert is_tracking_param("UTM_SOURCE") and is_tracking_param("FbClid")
     assert not is_tracking_param("id")
+
+
+BASE = "https://www.tribuna.com.mx/seccion/"
+
+
+@pytest.mark.parametrize(
+    ("href", "expected"),
+    [
+        ("nota-1/", "https://www.tribuna.com.mx/seccion/nota-1/"),
+        ("  /2025/12/nota/\n", "https://www.tribuna.com.mx/2025/12/nota/"),
+        ("/nota#comentarios", "https://www.tribuna.com.mx/nota"),
+        ("//cdn.tribuna.com.mx/a.jpg", "https://cdn.tribuna.com.mx/a.jpg"),
+        ("http://otro.mx/x", "http://otro.mx/x"),
+        ("/año/nota", "https://www.tribuna.com.mx/a%C3%B1o/nota"),
+        ("#arriba", None),
+        ("", None),
+        ("   ", None),
+        (None, None),
+        ("javascript:alert(1)", None),
+        (" JavaScript:void(0)", None),
+        ("mailto:redaccion@tribuna.com.mx", None),
+        ("data:text/html,<b>x</b>", None),
+        ("ftp://tribuna.com.mx/f.xml", None),
+        ("tel:+5255", None),
+        ("http://[::1", None),
+        ("http:///sin-host", None),
+    ],
+)
+def test_absolute_url(href, expected):
+    assert absolute_url(href, BASE) == expected
+
+
+def test_absolute_url_without_a_base_needs_an_absolute_link():
+    assert absolute_url("https://e.mx/a#b", "") == "https://e.mx/a"
+    assert absolute_url("/a", "") is None
+
+
+def test_host_of():
+    assert host_of("https://WWW.Tribuna.com.mx./a") == "www.tribuna.com.mx"
+    assert host_of("/relative") == ""
+    assert host_of("http://[::1") == ""
+
+
+@pytest.mark.parametrize(
+    ("url_or_host", "site", "subdomains", "expected"),
+    [
+        ("https://www.tribuna.com.mx/a", "https://tribuna.com.mx/", True, True),
+        ("tribuna.com.mx", "www.tribuna.com.mx", True, True),
+        ("english.tribuna.com.mx", "https://www.tribuna.com.mx/", True, True),
+        ("english.tribuna.com.mx", "tribuna.com.mx", False, False),
+        ("https://WWW.Tribuna.com.mx/", "tribuna.com.mx", False, True),
+        ("tribuna.com.mx", "english.tribuna.com.mx", True, False),
+        ("eviltribuna.com.mx", "tribuna.com.mx", True, False),
+        ("tribuna.com.mx.evil.io", "tribuna.com.mx", True, False),
+        ("", "tribuna.com.mx", True, False),
+    ],
+)
+def test_same_site(url_or_host, site, subdomains, expected):
+    assert same_site(url_or_host, site, subdomains=subdomains) is expected

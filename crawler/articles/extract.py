@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urljoin
 
 import trafilatura
 from lxml import etree
@@ -33,6 +32,7 @@ from crawler.articles.language import detect_language
 from crawler.articles.posts import dedupe_posts, extract_posts, split_flattened_posts
 from crawler.articles.textrepair import repair_text
 from crawler.documents.listing import Matcher, compile_selector
+from crawler.identity.urls import absolute_url
 from crawler.items import Extracted, FeedEntry
 
 ARTICLE_TYPES = frozenset(
@@ -244,14 +244,7 @@ def _text_of(element: Any) -> str | None:
 
 
 def _absolute(url: str | None, base: str) -> str | None:
-    url = _clean(url)
-    if not url or url.startswith(("data:", "javascript:", "mailto:")):
-        return None
-    try:
-        resolved = urljoin(base, url)
-    except ValueError:
-        return None
-    return resolved if resolved.startswith(("http://", "https://")) else None
+    return absolute_url(_clean(url), base)
 
 
 def normalize_language(value: str | None) -> str | None:

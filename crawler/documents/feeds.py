@@ -14,16 +14,14 @@ import time
 import warnings
 from datetime import UTC, datetime, tzinfo
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 from xml.sax import SAXParseException
 
 import feedparser
 from w3lib.html import remove_tags, remove_tags_with_content, replace_entities
 
 from crawler.articles.dates import lacks_day, parse_date
+from crawler.identity.urls import absolute_url
 from crawler.items import FeedEntry, ParsedFeed
-
-_UNSAFE_SCHEMES = frozenset({"javascript", "mailto", "data", "vbscript", "file", "about", "tel"})
 
 _HTML_SNIFF = re.compile(
     rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S
@@ -134,21 +132,6 @@ def _entry(raw: Any, feed_url: str, tz: tzinfo | None, dayfirst: bool) -> FeedEn
     )
 
 
-def _safe_link(href: str | None, base: str) -> str | None:
-    """Absolute http(s) link, or None for empty and script/mail/data links."""
-    if not href or not href.strip():
-        return None
-    href = href.strip()
-    scheme = urlsplit(href).scheme.lower()
-    if scheme in _UNSAFE_SCHEMES:
-        return None
-    try:
-        absolute = urljoin(base, href) if base else href
-    except ValueError:
-        return None
-    return absolute if urlsplit(absolute).scheme.lower() in ("http", "https") else None
-
-
 def _entry_link(raw: Any, feed_url: str) -> str | None:
     """The article link: ``link``, else the first ``rel=alternate`` link, else a permalink guid.
 
@@ -165,7 +148,7 @@ def _entry_link(raw: Any, feed_url: str) -> str | None:
         candidates.append(raw["id"])
     if not candidates:
         return None
-    return _safe_link(candidates[0], feed_url)
+    return absolute_url(candidates[0], feed_url)
 
 
 def _entry_date(raw: Any, key: str, tz: tzinfo | None, dayfirst: bool) -> datetime | None:

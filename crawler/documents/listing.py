@@ -21,7 +21,7 @@ from w3lib.encoding import html_to_unicode
 from w3lib.html import strip_html5_whitespace
 from w3lib.url import safe_url_string
 
-from crawler.identity.urls import is_http_url
+from crawler.identity.urls import absolute_url, is_http_url, same_site
 
 Matcher = Callable[[Any], list[Any]]
 
@@ -217,16 +217,7 @@ def _hrefs(matches: list[Any]) -> list[str]:
 
 
 def _absolute(href: str, base: str) -> str | None:
-    """Absolute, fragment-free, safely-encoded http(s) URL, or None."""
-    cleaned = strip_html5_whitespace(href)
-    if not cleaned or cleaned.startswith("#"):
-        return None
-    try:
-        absolute = urldefrag(urljoin(base, cleaned)).url
-        absolute = safe_url_string(absolute)
-    except ValueError:
-        return None
-    return absolute if is_http_url(absolute) else None
+    return absolute_url(href, base)
 
 
 def _compile_patterns(patterns: Sequence[str], name: str) -> list[re.Pattern[str]]:
@@ -315,10 +306,7 @@ def _text_next(tree: Any) -> list[str]:
 
 
 def _same_site(host: str, site_host: str) -> bool:
-    """Same host, ignoring ``www.``; a subdomain of the site counts (``english.site.com``)."""
-    host = host.removeprefix("www.")
-    site_host = site_host.removeprefix("www.")
-    return host == site_host or host.endswith("." + site_host)
+    return same_site(host, site_host)
 
 
 def looks_like_article_url(url: str, site_url: str) -> bool:

@@ -15,12 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
-from urllib.parse import urljoin
 
 from lxml import etree
 
 from crawler.articles.dates import parse_date
-from crawler.identity.urls import is_http_url
+from crawler.identity.urls import absolute_url, is_http_url
 from crawler.items import FeedEntry
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -168,17 +167,6 @@ def _parse_xml(data: bytes, url: str, read_date: DateReader, max_entries: int) -
     return SitemapDoc(kind="unknown", error=f"not a sitemap: root element <{name or '?'}>")
 
 
-def _resolve(loc: str | None, base: str) -> str | None:
-    """Absolute http(s) URL for a ``loc``, else None (mailto:, javascript:, unparseable)."""
-    if not loc:
-        return None
-    try:
-        absolute = urljoin(base, loc.strip())
-    except ValueError:
-        return None
-    return absolute if is_http_url(absolute) else None
-
-
 def _truncation_warning(kept: int, total: int) -> str | None:
     return f"sitemap truncated: kept the first {kept} of {total} entries" if total > kept else None
 
@@ -192,7 +180,7 @@ def _parse_urlset(
     for node in root:
         if _local(node) != "url":
             continue
-        link = _resolve(_text(_child(node, "loc")), url)
+        link = absolute_url(_text(_child(node, "loc")), url)
         if link is None or link in seen:
             continue
         total += 1
@@ -250,7 +238,7 @@ def _parse_index(
     for node in root:
         if _local(node) != "sitemap":
             continue
-        loc = _resolve(_text(_child(node, "loc")), url)
+        loc = absolute_url(_text(_child(node, "loc")), url)
         if loc is None or loc in seen:
             continue
         total += 1
@@ -303,7 +291,7 @@ def sitemaps_from_robots(robots_txt: str | bytes, base_url: str) -> list[str]:
         key, sep, value = line.partition(":")
         if not sep or key.strip().lower() != "sitemap":
             continue
-        absolute = _resolve(value.strip(), base_url)
+        absolute = absolute_url(value.strip(), base_url)
         if absolute and absolute not in found:
             found.append(absolute)
     return found

@@ -2,19 +2,19 @@
 many items does it yield — with a suggested fix when it is not what the config says.
 
 This runs outside a crawl (one short GET per source, plus robots.txt or one sitemap when that
-is what tells the story), so it uses plain ``urllib`` with our User-Agent, a timeout and a size
-cap. Classification reuses the crawler's pure parsers, so "works here" means "works in a crawl".
+is what tells the story), so it uses plain ``http.client`` with our User-Agent, a total deadline,
+a size cap and the crawl's address rule on every redirect hop. Classification reuses the crawler's pure parsers, so "works here" means "works in a crawl".
 """
 
 from __future__ import annotations
 
-import ipaddress
+import http.client
 import re
 import socket
-import urllib.error
-import urllib.request
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import asdict, dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -24,11 +24,16 @@ from crawler.config import Source
 from crawler.documents.feeds import parse_feed
 from crawler.documents.listing import extract_links, parse_html
 from crawler.documents.sitemaps import GZIP_MAGIC, parse_sitemap, sitemaps_from_robots
+from crawler.fetching.addresses import refusal_reason, resolve
 from crawler.fetching.spiders.sitemap import is_site_root, robots_url
+from crawler.settings import PrivateAllowance
 
 CHECK_TIMEOUT = 20.0
 CHECK_MAX_BYTES = 10 * settings.MiB
 CHECK_WORKERS = 8
+CHECK_MAX_REDIRECTS = 5
+REDIRECT_CODES = (301, 302, 303, 307, 308)
+READ_CHUNK = 64 * 1024
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml")
 _XML_START = re.compile(rb"^\s*(<\?xml[^>]*>\s*)?(<!--.*?-->\s*)*<(urlset|sitemapindex)\b", re.S)
@@ -75,18 +80,6 @@ class CheckResult:
 Fetcher = Callable[[str, dict[str, str]], Fetched]
 
 
-def _is_private_host(host: str) -> bool:
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return False
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if address.is_private or address.is_loopback or address.is_link_local:
-            return True
-    return False
-
-
 def fetch(
     url: str,
     headers: dict[str, str] | None = None,
@@ -94,36 +87,123 @@ def fetch(
     timeout: float = CHECK_TIMEOUT,
     max_bytes: int = CHECK_MAX_BYTES,
 ) -> Fetched:
-    """GET ``url`` with our User-Agent; HTTP errors are answers, not exceptions."""
-    host = urlsplit(url).hostname or ""
-    if not settings.allow_private() and _is_private_host(host):
-        return Fetched(
-            url, None, error=f"{host} is a private address (set NEWSWATCH_ALLOW_PRIVATE=1)"
-        )
+    """GET ``url`` with our User-Agent; HTTP errors are answers, not exceptions.
+
+    ``timeout`` bounds the whole exchange, redirects and a trickling body included. Redirects
+    are followed here, at most :data:`CHECK_MAX_REDIRECTS`, and every hop passes the same
+    address rule as a crawl (``crawler.fetching.addresses``) before anything connects to it.
+    """
+    deadline = time.monotonic() + timeout
+    allow = settings.private_allowance()
     request_headers = {
         "User-Agent": settings.USER_AGENT,
         "Accept": "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/html;q=0.8,*/*;q=0.5",
         "Accept-Language": settings.ACCEPT_LANGUAGE,
         **(headers or {}),
     }
-    request = urllib.request.Request(url, headers=request_headers)
+    current = url
+    for _hop in range(CHECK_MAX_REDIRECTS + 1):
+        target = _checked_target(current, allow, deadline)
+        if isinstance(target, str):
+            return Fetched(current, None, error=target)
+        try:
+            status, response_headers, body = _exchange(target, request_headers, deadline, max_bytes)
+        except TimeoutError:
+            return Fetched(current, None, error=f"no answer within {timeout:g} s")
+        except (OSError, http.client.HTTPException, ValueError) as exc:
+            return Fetched(current, None, error=f"no answer: {str(exc) or type(exc).__name__}")
+        content_type = response_headers.get("Content-Type", "")
+        location = response_headers.get("Location")
+        if status in REDIRECT_CODES and location:
+            current = urljoin(current, location.strip())
+            continue
+        if status >= 400:
+            return Fetched(current, status, b"", content_type)
+        truncated = len(body) > max_bytes
+        note = "response over the size cap, truncated" if truncated else None
+        return Fetched(current, status, bytes(body[:max_bytes]), content_type, note)
+    return Fetched(current, None, error=f"no answer: more than {CHECK_MAX_REDIRECTS} redirects")
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    scheme: str
+    host: str
+    port: int
+    address: str
+    path: str
+
+
+def _checked_target(url: str, allow: PrivateAllowance, deadline: float) -> _Target | str:
+    """Where ``url`` may be fetched from (the checked address), or why it may not."""
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            body = response.read(max_bytes + 1)
-            return Fetched(
-                response.geturl(),
-                response.status,
-                body[:max_bytes],
-                response.headers.get("Content-Type", ""),
-                "response over the size cap, truncated" if len(body) > max_bytes else None,
-            )
-    except urllib.error.HTTPError as exc:
-        return Fetched(
-            url, exc.code, b"", exc.headers.get("Content-Type", "") if exc.headers else ""
-        )
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return Fetched(url, None, error=f"no answer: {reason}")
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"refused: bad URL {url!r}: {exc}"
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        return f"refused: {scheme or 'schemeless'}: URLs are not fetched ({url})"
+    host = parts.hostname or ""
+    if not host:
+        return f"refused: no host in {url!r}"
+    addresses = _resolve_before(host, deadline)
+    reason = refusal_reason(host, addresses, allow)
+    if reason is not None:
+        return f"refused: {reason}"
+    if not addresses:
+        return f"no answer: {host} does not resolve"
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    default = 443 if scheme == "https" else 80
+    return _Target(scheme, host, port or default, addresses[0], path)
+
+
+def _resolve_before(host: str, deadline: float) -> list[str]:
+    """:func:`resolve`, given up (as unresolvable) when the deadline passes first."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        return pool.submit(resolve, host).result(timeout=max(0.0, deadline - time.monotonic()))
+    except FuturesTimeout:
+        return []
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _exchange(
+    target: _Target, headers: dict[str, str], deadline: float, max_bytes: int
+) -> tuple[int, http.client.HTTPMessage, bytearray]:
+    """One GET to the checked address (not a second lookup of the name, which could answer
+    differently); the body is read a chunk at a time so the deadline holds for a trickle.
+    Raises TimeoutError when the deadline passes."""
+
+    def remaining() -> float:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        return left
+
+    kind = http.client.HTTPSConnection if target.scheme == "https" else http.client.HTTPConnection
+    conn = kind(target.host, target.port, timeout=remaining())
+    address = target.address
+    conn._create_connection = lambda where, *args: socket.create_connection(  # pinned
+        (address, where[1]), *args
+    )
+    try:
+        conn.request("GET", target.path, headers=headers)
+        sock = conn.sock  # connected by request(); kept, as a closing response may drop it
+        sock.settimeout(remaining())
+        response = conn.getresponse()
+        body = bytearray()
+        if response.status not in REDIRECT_CODES and response.status < 400:
+            while len(body) <= max_bytes:
+                sock.settimeout(remaining())
+                chunk = response.read1(READ_CHUNK)
+                if not chunk:
+                    break
+                body += chunk
+        return response.status, response.headers, body
+    finally:
+        conn.close()
 
 
 def alternate_feeds(html: bytes, url: str) -> tuple[str, ...]:

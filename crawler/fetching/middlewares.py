@@ -27,9 +27,7 @@ is also kept in the database and reused by later runs for ``NEWSWATCH_ROBOTS_TTL
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
-import socket
 from typing import Any
 
 from scrapy import Request, signals
@@ -44,36 +42,13 @@ from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
 from crawler import settings
+from crawler.fetching.addresses import literal_ip, refusal_reason, resolve
 
 log = logging.getLogger(__name__)
 
 
 class PrivateAddressRefused(IgnoreRequest):
     """The request's host is (or resolves to) an address the crawler must not contact."""
-
-
-def _resolve(host: str) -> list[str]:
-    try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError:
-        return []
-    return sorted({str(info[4][0]) for info in infos})
-
-
-def refusal_reason(host: str, addresses: list[str]) -> str | None:
-    """Why ``host`` (resolved to ``addresses``) must not be fetched, or None when it may be."""
-    for address in addresses:
-        why = settings.address_allowed(address)
-        if why is not None:
-            return f"refused to fetch {host}: {why}" if address != host else f"refused: {why}"
-    return None
-
-
-def _literal_ip(host: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(host.strip("[]")))
-    except ValueError:
-        return None
 
 
 class PrivateAddressMiddleware:
@@ -85,6 +60,7 @@ class PrivateAddressMiddleware:
 
     def __init__(self) -> None:
         self._cache: dict[str, str | None] = {}
+        self._allow = settings.private_allowance()
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> PrivateAddressMiddleware:
@@ -96,15 +72,13 @@ class PrivateAddressMiddleware:
             raise PrivateAddressRefused(f"refused: {parts.scheme}: URLs are not fetched")
         host = (parts.hostname or "").lower()
         if host not in self._cache:
-            literal = _literal_ip(host)
-            if literal is not None:
-                addresses = [literal]
-            else:
-                addresses = await maybe_deferred_to_future(deferToThread(_resolve, host))
-            self._cache[host] = refusal_reason(host, addresses)
+            addresses: list[str] = []
+            if literal_ip(host) is None:
+                addresses = await maybe_deferred_to_future(deferToThread(resolve, host))
+            self._cache[host] = refusal_reason(host, addresses, self._allow)
         reason = self._cache[host]
         if reason is not None:
-            raise PrivateAddressRefused(reason)
+            raise PrivateAddressRefused(f"refused: {reason}")
 
 
 class RetryAfterMiddleware:
@@ -139,7 +113,7 @@ class RetryBackoffMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> RetryBackoffMiddleware:
-        return cls(crawler.settings.getfloat("NEWSWATCH_RETRY_BACKOFF", settings.RETRY_BACKOFF))
+        return cls(settings.from_scrapy(crawler.settings, settings.ENV_RETRY_BACKOFF))
 
     def delay(self, retry: int) -> float:
         if retry <= 0 or self.base <= 0:
@@ -193,7 +167,7 @@ class RobotsTxtMiddleware(ScrapyRobotsTxt):
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
         self._parsers = _ROBOTS
-        self._ttl = crawler.settings.getfloat("NEWSWATCH_ROBOTS_TTL", settings.ROBOTS_TTL)
+        self._ttl = settings.from_scrapy(crawler.settings, settings.ENV_ROBOTS_TTL)
 
     async def robot_parser(self, request: Request) -> Any:
         netloc = urlparse_cached(request).netloc

@@ -64,7 +64,7 @@ class PoliteDownloader(Downloader):
             asked = robotparser.crawl_delay(agent)
         except Exception:  # a parser without the method, or one that chokes on the file
             return
-        cap = self.settings.getfloat("NEWSWATCH_MAX_CRAWL_DELAY", settings.MAX_CRAWL_DELAY)
+        cap = settings.from_scrapy(self.settings, settings.ENV_MAX_CRAWL_DELAY)
         if not asked or asked <= 0 or cap <= 0:
             return
         key = self.get_slot_key(request)

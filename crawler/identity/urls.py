@@ -6,9 +6,11 @@ Pure functions only; nothing here touches the network.
 
 from __future__ import annotations
 
-from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urldefrag, urljoin, urlsplit, urlunsplit
 
+from w3lib.html import strip_html5_whitespace
 from w3lib.url import canonicalize_url as _w3lib_canonicalize
+from w3lib.url import safe_url_string
 
 TRACKING_PARAMS: frozenset[str] = frozenset(
     {
@@ -43,6 +45,48 @@ def is_http_url(url: str) -> bool:
     except ValueError:
         return False
     return parts.scheme.lower() in _DEFAULT_PORTS and bool(parts.hostname)
+
+
+def absolute_url(href: str | None, base: str) -> str | None:
+    """The absolute http(s) URL a link points at, or None when it is not one worth fetching.
+
+    The one reading of every link the crawler finds (article pages, listings, sitemaps, feeds):
+    surrounding whitespace stripped, resolved against ``base``, the fragment dropped (the same
+    page), safely percent-encoded; ``javascript:``, ``mailto:``, ``data:`` and other non-HTTP
+    links, a bare ``#anchor`` and unparseable URLs give None.
+    """
+    cleaned = strip_html5_whitespace(href) if href else ""
+    if not cleaned or cleaned.startswith("#"):
+        return None
+    try:
+        absolute = safe_url_string(urldefrag(urljoin(base, cleaned) if base else cleaned).url)
+    except ValueError:
+        return None
+    return absolute if is_http_url(absolute) else None
+
+
+def host_of(url: str) -> str:
+    """The lower-case host of ``url`` without a trailing dot; "" when it has none."""
+    try:
+        return (urlsplit(url.strip()).hostname or "").rstrip(".")
+    except ValueError:
+        return ""
+
+
+def _site_host(url_or_host: str) -> str:
+    text = url_or_host.strip()
+    host = host_of(text) if "://" in text else text.lower().rstrip(".")
+    return host.removeprefix("www.")
+
+
+def same_site(url_or_host: str, site: str, *, subdomains: bool = True) -> bool:
+    """Whether a URL or host belongs to ``site`` (a URL or host): the same host, ``www.``
+    ignored, or (with ``subdomains``) a subdomain of it (``english.site.com`` for ``site.com``).
+    """
+    host, site_host = _site_host(url_or_host), _site_host(site)
+    if not host or not site_host:
+        return False
+    return host == site_host or (subdomains and host.endswith("." + site_host))
 
 
 def is_tracking_param(name: str) -> bool:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from crawler.config import Source
 from crawler.identity.hashing import content_hash
-from crawler.identity.urls import canonicalize_url
+from crawler.identity.urls import canonicalize_url, same_site
 from crawler.items import Extracted, RawPage
 from crawler.pipeline.workers import WorkerError, shared_pool
 from storage.records import compress_html
@@ -29,10 +29,6 @@ HTML_TYPES = ("text/html", "application/xhtml+xml", "text/plain", "")
 
 class NotAnArticle(ValueError):
     """The page cannot become an article (not HTML, no text); the reason is one line."""
-
-
-def _site(host: str) -> str:
-    return host.lower().removeprefix("www.")
 
 
 def choose_canonical(declared: str | None, fetched: str) -> str:
@@ -51,7 +47,7 @@ def choose_canonical(declared: str | None, fetched: str) -> str:
     except ValueError:
         return fetched_c
     d, f = urlsplit(declared_c), urlsplit(fetched_c)
-    if d.scheme not in ("http", "https") or _site(d.hostname or "") != _site(f.hostname or ""):
+    if d.scheme not in ("http", "https") or not same_site(declared_c, fetched_c, subdomains=False):
         return fetched_c
     if d.path in ("", "/") and f.path not in ("", "/"):
         return fetched_c

@@ -27,24 +27,12 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 from typing import Any
 
+from crawler import settings
 from crawler.config import Source
 from crawler.items import RawPage
 from storage.types import ArticleRecord
 
 log = logging.getLogger(__name__)
-
-INLINE_FIRST = 12
-"""Pages extracted in the crawl process before the pool starts (a poll rarely gets further);
-``NEWSWATCH_INLINE_FIRST`` overrides it."""
-
-
-def worker_count() -> int:
-    """``NEWSWATCH_EXTRACT_WORKERS`` (0 = inline only), else one worker per core."""
-    raw = os.environ.get("NEWSWATCH_EXTRACT_WORKERS", "").strip()
-    if raw.isdigit():
-        return int(raw)
-    return max(1, os.cpu_count() or 1)
-
 
 PRELOAD = (
     "crawler.pipeline.pipelines",
@@ -129,8 +117,7 @@ class ExtractionPool:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
-        raw = os.environ.get("NEWSWATCH_INLINE_FIRST", "").strip()
-        self.inline_left = int(raw) if raw.isdigit() else INLINE_FIRST
+        self.inline_left = settings.inline_first()
         self.expected = 0
         self.tasks = 0
         self._executor: ProcessPoolExecutor | None = None
@@ -262,7 +249,7 @@ def shared_pool() -> ExtractionPool:
     """The process's pool (every source's pipeline uses the same one)."""
     global _shared
     if _shared is None:
-        _shared = ExtractionPool(worker_count())
+        _shared = ExtractionPool(settings.extract_workers())
     return _shared
 
 

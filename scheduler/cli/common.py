@@ -77,8 +77,12 @@ class UsageError(Exception):
 
 @contextmanager
 def friendly_errors() -> Iterator[None]:
-    """Turn the errors a user can fix into one line on stderr and exit code 2, never a traceback."""
+    """Turn the errors a user can fix into one line on stderr and exit code 2, never a traceback.
+
+    Every command runs in here, so every command checks the whole environment first.
+    """
     try:
+        settings.check_environment()
         yield
     except (ConfigError, QueryError, StorageError, UsageError, settings.SettingsError) as exc:
         label = {
