@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.articles.extract import extract
+from crawler.articles.extraction import extract
 
 CORPUS = (
     Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "extraction-benchmark-dev"

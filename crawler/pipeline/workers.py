@@ -48,7 +48,7 @@ def worker_count() -> int:
 
 PRELOAD = (
     "crawler.pipeline.pipelines",
-    "crawler.articles.extract",
+    "crawler.articles.extraction",
     "crawler.analysis.scoring",
     "crawler.identity.fingerprint",
 )
