@@ -10,12 +10,12 @@ import pytest
 
 from crawler.articles.extraction import (
     clean_author,
-    decode_html,
     drop_leading_title,
     extract,
     normalize_language,
     strip_site_suffix,
 )
+from crawler.articles.html import decode_html
 from crawler.items import FeedEntry
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "extract"

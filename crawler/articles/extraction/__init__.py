@@ -14,7 +14,6 @@ from crawler.articles.extraction.body import (
 from crawler.articles.extraction.metadata import clean_author, normalize_language, strip_site_suffix
 from crawler.articles.extraction.page import extract
 from crawler.articles.extraction.rules import ExtractRules, apply_removals, element_paragraphs
-from crawler.articles.html import decode_html, parse_html
 from crawler.items import Extracted
 
 __all__ = [
@@ -23,13 +22,11 @@ __all__ = [
     "Extracted",
     "apply_removals",
     "clean_author",
-    "decode_html",
     "drop_boilerplate_paragraphs",
     "drop_leading_title",
     "element_paragraphs",
     "extract",
     "normalize_language",
-    "parse_html",
     "remove_embeds",
     "strip_site_suffix",
 ]

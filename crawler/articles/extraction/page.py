@@ -106,7 +106,7 @@ def extract(
     wins over generic extraction. Title, text and the other free-text fields are passed through
     :func:`repair_text` here, once.
     """
-    tree = parse_html(html) if html else None
+    tree = parse_html(html)
     if tree is None:
         return _from_hints_only(tz, hints, language)
 
