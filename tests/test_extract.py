@@ -8,14 +8,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.articles.extract import (
+from crawler.articles.extraction import (
     clean_author,
-    decode_html,
     drop_leading_title,
     extract,
     normalize_language,
     strip_site_suffix,
 )
+from crawler.articles.html import decode_html
 from crawler.items import FeedEntry
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "extract"
@@ -377,7 +377,7 @@ def test_drop_leading_title_only_when_it_repeats_headline() -> None:
 
 
 def test_inline_promos_and_copyright_lines_are_dropped():
-    from crawler.articles.extract import drop_boilerplate_paragraphs
+    from crawler.articles.extraction import drop_boilerplate_paragraphs
 
     text = (
         "Nogales, Sonora.- Aduanas aseguró pastillas de fentanilo en la garita.\n\n"
@@ -394,7 +394,7 @@ def test_inline_promos_and_copyright_lines_are_dropped():
 
 
 def test_long_paragraph_mentioning_rights_is_kept():
-    from crawler.articles.extract import drop_boilerplate_paragraphs
+    from crawler.articles.extraction import drop_boilerplate_paragraphs
 
     paragraph = (
         "Related agencies said " + "the cooperation continues " * 20 + "all rights reserved."

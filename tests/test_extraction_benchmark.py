@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.articles.extract import extract
+from crawler.articles.extraction import extract
 from tests.support.shared_corpus import shared_skip_reason
 
 CORPUS = (

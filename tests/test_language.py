@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.articles.extract import extract
+from crawler.articles.extraction import extract
 from crawler.articles.language import detect_language
 
 ES = (

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.articles.extract import extract
+from crawler.articles.extraction import extract
 from crawler.articles.posts import extract_posts, iso_date, parse_flattened, split_flattened_posts
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawler.articles.extract import ExtractRules, element_paragraphs, extract
+from crawler.articles.extraction import ExtractRules, element_paragraphs, extract
+from crawler.articles.html import parse_html
 from crawler.config import ConfigError, parse_config
-from crawler.documents.listing import parse_html
 from crawler.fetching.runner import _spider_class
 from crawler.fetching.spiders import SPIDERS
 from crawler.fetching.spiders.sitemap import is_site_root, robots_url, select_entries

@@ -16,6 +16,7 @@ import re
 import unicodedata
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
+from typing import overload
 
 from dateutil import parser as du_parser
 
@@ -185,11 +186,20 @@ def dayfirst_for(language: str | None) -> bool:
     return region.split("-", 1)[0] not in _MONTH_FIRST_REGIONS
 
 
-def in_zone(value: datetime, tz: tzinfo | None) -> datetime:
+@overload
+def in_zone(value: datetime, tz: tzinfo | None) -> datetime: ...
+@overload
+def in_zone(value: None, tz: tzinfo | None) -> None: ...
+
+
+def in_zone(value: datetime | None, tz: tzinfo | None) -> datetime | None:
     """``value`` as an aware datetime: naive times are local time in ``tz`` (UTC when None).
 
-    A site that prints no offset means its own wall clock; an offset it does print is kept.
+    A site that prints no offset means its own wall clock; an offset it does print is kept. The
+    one statement of that rule for feeds, sitemaps, listings and pages; None stays None.
     """
+    if value is None:
+        return None
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
         return value.replace(tzinfo=tz or UTC)
     return value

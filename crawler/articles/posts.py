@@ -15,9 +15,10 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
-from lxml.html import HtmlElement, fromstring
+from lxml.html import HtmlElement
 
 from crawler.articles.dates import parse_date
+from crawler.articles.html import parse_html_or_empty
 from crawler.articles.textrepair import repair_text
 
 _MONTHS_EN = (
@@ -246,7 +247,7 @@ def extract_posts(tree_or_html: HtmlElement | str | bytes, url: str) -> list[dic
         if not tree_or_html.strip():
             return []
         try:
-            tree = fromstring(tree_or_html)
+            tree = parse_html_or_empty(tree_or_html)
         except (etree.ParserError, ValueError):
             return []
     else:

@@ -13,14 +13,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-import lxml.html
 from cssselect import SelectorError
 from lxml import etree
 from parsel.csstranslator import HTMLTranslator
-from w3lib.encoding import html_to_unicode
 from w3lib.html import strip_html5_whitespace
 from w3lib.url import safe_url_string
 
+from crawler.articles.html import parse_html_or_empty
 from crawler.identity.urls import absolute_url, is_http_url, same_site
 
 Matcher = Callable[[Any], list[Any]]
@@ -164,7 +163,7 @@ def compile_selector(selector: str) -> Matcher:
     try:
         compiled = etree.XPath(expression)
         # Unknown functions and namespace prefixes only fail when evaluated: try a small page.
-        compiled(lxml.html.document_fromstring(_PROBE_PAGE))
+        compiled(parse_html_or_empty(_PROBE_PAGE))
     except etree.XPathError as exc:
         raise ValueError(f"invalid {kind} selector {selector!r}: {exc}") from exc
 
@@ -176,17 +175,6 @@ def compile_selector(selector: str) -> Matcher:
         return result if isinstance(result, list) else [result]
 
     return run
-
-
-def parse_html(html: bytes | str) -> Any:
-    """An lxml HTML tree; bytes are decoded by BOM, then ``<meta charset>``, else UTF-8."""
-    if isinstance(html, bytes):
-        _, html = html_to_unicode(None, html)
-    data = html.encode("utf-8")
-    if not data.strip():
-        data = b"<html></html>"
-    parser = lxml.html.HTMLParser(encoding="utf-8")
-    return lxml.html.document_fromstring(data, parser=parser)
 
 
 def _base_url(tree: Any, url: str) -> str:
@@ -247,7 +235,7 @@ def extract_links(
     allow_res = _compile_patterns(allow, "allow")
     deny_res = _compile_patterns(deny, "deny")
     matcher = compile_selector(link_selector) if link_selector else None
-    tree = parse_html(html)
+    tree = parse_html_or_empty(html)
     base = _base_url(tree, url)
     matches = matcher(tree) if matcher else tree.xpath("//a[@href] | //area[@href]")
     links: list[str] = []
@@ -274,7 +262,7 @@ def next_page(html: bytes | str, url: str, next_selector: str | None) -> str | N
     (``<link>`` or ``<a>``) is trusted, then a link whose text reads "Siguiente"/"Next"/"»".
     A link back to the page itself is never "next" (that would loop).
     """
-    tree = parse_html(html)
+    tree = parse_html_or_empty(html)
     base = _base_url(tree, url)
     if next_selector:
         candidates = _hrefs(compile_selector(next_selector)(tree))

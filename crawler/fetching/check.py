@@ -20,9 +20,10 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from crawler import settings
+from crawler.articles.html import parse_html_or_empty
 from crawler.config import Source
 from crawler.documents.feeds import parse_feed
-from crawler.documents.listing import extract_links, parse_html
+from crawler.documents.listing import extract_links
 from crawler.documents.sitemaps import GZIP_MAGIC, parse_sitemap, sitemaps_from_robots
 from crawler.fetching.addresses import refusal_reason, resolve
 from crawler.fetching.spiders.sitemap import is_site_root, robots_url
@@ -208,7 +209,7 @@ def _exchange(
 
 def alternate_feeds(html: bytes, url: str) -> tuple[str, ...]:
     """``<link rel="alternate" type="application/rss+xml" href>`` targets, absolute."""
-    tree = parse_html(html)
+    tree = parse_html_or_empty(html)
     found: list[str] = []
     for node in tree.xpath("//link[@href][@type]"):
         rel = (node.get("rel") or "").lower().split()

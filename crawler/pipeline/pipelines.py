@@ -117,7 +117,7 @@ def apply_keep_policy(record: ArticleRecord, keep: str) -> ArticleRecord:
 
 def process_page(page: RawPage, source: Source, now: datetime | None = None) -> ArticleRecord:
     """Extract one fetched page into a record; raises :class:`NotAnArticle` with the reason."""
-    from crawler.articles.extract import ExtractRules, extract
+    from crawler.articles.extraction import ExtractRules, extract
 
     ctype = page.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in HTML_TYPES:

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 PRELOAD = (
     "crawler.pipeline.pipelines",
-    "crawler.articles.extract",
+    "crawler.articles.extraction",
     "crawler.analysis.scoring",
     "crawler.identity.fingerprint",
 )

@@ -3,7 +3,7 @@
 One invocation measures, against the same local server and pages:
 
 - ``fetch_only_pages_per_s``: a plain Scrapy spider that downloads every page and does nothing;
-- ``extract_only_pages_per_s``: ``crawler.articles.extract.extract`` alone on the cached pages, one core;
+- ``extract_only_pages_per_s``: ``crawler.articles.extraction.extract`` alone on the cached pages, one core;
 - ``naive_articles_per_s``: Scrapy + ``trafilatura.extract`` in the callback + one SQLite commit
   per item (the spider is in this module);
 - ``ingest_articles_per_s``: the real ``newswatch crawl`` over a sources file (one sitemap source
@@ -260,7 +260,7 @@ def page_bodies(site: Site, base: str, limit: int | None = None) -> list[tuple[s
 
 def measure_extraction(pages: list[tuple[str, bytes]]) -> dict[str, float]:
     """``extract`` over every page in this process: wall and CPU seconds (after a warm-up)."""
-    from crawler.articles.extract import extract
+    from crawler.articles.extraction import extract
 
     tz = ZoneInfo("America/Hermosillo")
     for url, body in pages[:3]:
@@ -351,7 +351,7 @@ def run(quick: bool = False) -> Iterator[dict]:
             **common, wall_s=round(ex["wall_s"], 2), cpu_s=round(ex["cpu_s"], 2),
             cpu_s_per_page=round(extract_cpu_per_page, 5), cores=1,
             pages_per_cpu_s=round(len(site.article_paths) / max(ex["cpu_s"], 1e-9), 1),
-            what="crawler.articles.extract.extract (metadata + body), in-process",
+            what="crawler.articles.extraction.extract (metadata + body), in-process",
         )  # fmt: skip
 
         cfg = tmp / "sources.toml"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from crawler.articles.extract import ExtractRules, extract
+from crawler.articles.extraction import ExtractRules, extract
 from crawler.config import Source, default_catalog_path, load_config
 from crawler.documents.listing import extract_links
 from crawler.items import Extracted

@@ -1,0 +1,252 @@
+"""Metadata candidates of a page and the cleaners that turn them into field values.
+
+:func:`collect` gathers, in one walk over the tree, everything a field may be read from: meta
+tags, the JSON-LD article object, ``<title>``, ``<h1>``, canonical and base links. The rest of
+this module cleans candidate values: titles without the site's suffix, bylines split into names,
+language declarations reduced to a code, dates from visible markup. Which candidate wins for
+each field is decided in :mod:`crawler.articles.extraction.fields`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+
+from lxml import etree
+from lxml.html import HtmlElement
+
+from crawler.articles.dates import parse_date
+from crawler.articles.extraction.jsonld import JsonObject, collect_jsonld
+from crawler.articles.extraction.values import clean, dedupe, element_text
+
+_TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " « ", " » ", " · ", " // ")
+_AUTHOR_PREFIX = re.compile(
+    r"^\s*(?:(?:escrito|publicado|redactado)\s+)?(?:por|by|autor(?:a)?|author|de)\s*[:\-]?\s+",
+    re.IGNORECASE,
+)
+_AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\s&\s|\s+and\s+|\s+y\s+|\s+e\s+)\s*", re.IGNORECASE)
+_AUTHOR_CUT = re.compile(r"\s*(?:\||•|·|\n|\s-\s|\s–\s|\s—\s).*$", re.DOTALL)
+_LANGUAGE_NAMES = {
+    "spa": "es",
+    "spanish": "es",
+    "español": "es",
+    "espanol": "es",
+    "eng": "en",
+    "english": "en",
+    "inglés": "en",
+    "por": "pt",
+    "portuguese": "pt",
+}
+
+_BYLINE_XPATHS = [
+    etree.XPath(x)
+    for x in (
+        "//*[@itemprop='author']//*[@itemprop='name']",
+        "//*[@itemprop='author']",
+        "//a[contains(concat(' ', normalize-space(@rel), ' '), ' author ')]",
+        "//*[contains(concat(' ', normalize-space(@class), ' '), ' author-name ')"
+        " or contains(concat(' ', normalize-space(@class), ' '), ' author ')"
+        " or contains(concat(' ', normalize-space(@class), ' '), ' autor ')"
+        " or contains(concat(' ', normalize-space(@class), ' '), ' byline ')"
+        " or contains(concat(' ', normalize-space(@class), ' '), ' firma ')]",
+    )
+]
+PUBLISHED_XPATHS = [
+    etree.XPath(x)
+    for x in (
+        "//*[@itemprop='datePublished']",
+        "//time[@pubdate] | //time[contains(@class,'published') or contains(@class,'entry-date')]",
+        "//time[@datetime]",
+    )
+]
+MODIFIED_XPATHS = [
+    etree.XPath(x)
+    for x in (
+        "//*[@itemprop='dateModified']",
+        "//time[contains(@class,'updated') or contains(@class,'modified')]",
+    )
+]
+
+
+@dataclass(slots=True)
+class PageMeta:
+    """Raw metadata candidates gathered in one walk over the tree."""
+
+    jsonld: JsonObject = field(default_factory=dict)
+    jsonld_ids: dict[str, JsonObject] = field(default_factory=dict)
+    meta: dict[str, list[str]] = field(default_factory=dict)
+    canonical: str | None = None
+    base: str | None = None
+    html_lang: str | None = None
+    title_tag: str | None = None
+    h1: list[str] = field(default_factory=list)
+    image_src: str | None = None
+
+    def value(self, *keys: str) -> str | None:
+        """The first non-blank meta tag content among ``keys``, in the order given."""
+        for key in keys:
+            for value in self.meta.get(key, ()):
+                cleaned = clean(value)
+                if cleaned:
+                    return cleaned
+        return None
+
+    def values(self, *keys: str) -> list[str]:
+        """Every non-blank meta tag content of ``keys`` (repeated tags such as ``article:tag``)."""
+        return [v for key in keys for v in (clean(x) for x in self.meta.get(key, ())) if v]
+
+
+def collect(tree: HtmlElement) -> PageMeta:
+    """Gather every metadata candidate in one pass over the relevant elements."""
+    meta = PageMeta()
+    root = tree.getroottree().getroot()
+    meta.html_lang = root.get("lang") or root.get("{http://www.w3.org/XML/1998/namespace}lang")
+    scripts: list[str] = []
+    for element in tree.iter("meta", "link", "script", "title", "base", "h1"):
+        tag = element.tag
+        if tag == "meta":
+            key = element.get("property") or element.get("name") or element.get("itemprop")
+            content = element.get("content")
+            if key and content is not None:
+                meta.meta.setdefault(key.strip().lower(), []).append(content)
+            elif element.get("http-equiv") and content is not None:
+                meta.meta.setdefault(element.get("http-equiv", "").lower(), []).append(content)
+        elif tag == "link":
+            rel = (element.get("rel") or "").lower().split()
+            if "canonical" in rel and meta.canonical is None:
+                meta.canonical = element.get("href")
+            elif "image_src" in rel and meta.image_src is None:
+                meta.image_src = element.get("href")
+        elif tag == "script":
+            if "ld+json" in (element.get("type") or "").lower() and element.text:
+                scripts.append(element.text)
+        elif tag == "title":
+            if meta.title_tag is None and element.getparent() is not None:
+                meta.title_tag = clean(element.text_content())
+        elif tag == "base":
+            meta.base = meta.base or element.get("href")
+        elif tag == "h1":
+            text = clean(element.text_content())
+            if text:
+                meta.h1.append(text)
+    article, meta.jsonld_ids = collect_jsonld(scripts)
+    if article is not None:
+        meta.jsonld = article
+    return meta
+
+
+def normalize_language(value: str | None) -> str | None:
+    """Reduce ``es-MX``, ``es_MX``, ``spa`` or ``Spanish`` to a two-letter code."""
+    value = clean(value)
+    if not value:
+        return None
+    value = value.lower()
+    if value in _LANGUAGE_NAMES:
+        return _LANGUAGE_NAMES[value]
+    code = re.split(r"[-_\s,;]", value, maxsplit=1)[0]
+    if code in _LANGUAGE_NAMES:
+        return _LANGUAGE_NAMES[code]
+    return code if len(code) == 2 and code.isalpha() else None
+
+
+def strip_site_suffix(title: str, site_names: Iterable[str], *, aggressive: bool = False) -> str:
+    """Remove a trailing " | Site" from a title.
+
+    Known site names are always removed. With ``aggressive`` (the ``<title>`` element), a short
+    last segment after a separator is removed too, because that is nearly always the site.
+    """
+    names = [n.casefold() for n in site_names if n]
+    for sep in _TITLE_SEPARATORS:
+        if sep not in title:
+            continue
+        head, _, tail = title.rpartition(sep)
+        tail_folded = tail.strip().casefold()
+        if not head.strip():
+            continue
+        if any(
+            tail_folded == n or (len(tail_folded) >= 4 and (tail_folded in n or n in tail_folded))
+            for n in names
+        ):
+            return head.strip()
+        if aggressive and len(tail.split()) <= 4 and len(head) >= 2 * len(tail):
+            return head.strip()
+    return title
+
+
+def title_from(meta: PageMeta, site_names: list[str]) -> str | None:
+    """Headline: JSON-LD, then OpenGraph/Twitter, then other meta tags, then ``<title>``/h1."""
+    candidate = (
+        clean(meta.jsonld.get("headline"))
+        or meta.value("og:title", "twitter:title")
+        or meta.value("parsely-title", "sailthru.title", "dc.title", "dcterms.title", "title")
+    )
+    if candidate:
+        return strip_site_suffix(candidate, site_names)
+    if meta.title_tag:
+        for h1 in meta.h1:
+            if meta.title_tag.startswith(h1) and len(h1) > 10:
+                return h1
+        return strip_site_suffix(meta.title_tag, site_names, aggressive=True)
+    if len(meta.h1) == 1:
+        return meta.h1[0]
+    return None
+
+
+def clean_author(raw: str) -> list[str]:
+    """Split and clean one byline into names: no "Por"/"By", no URLs, handles, dates or e-mails."""
+    raw = _AUTHOR_CUT.sub("", raw.strip())
+    raw = _AUTHOR_PREFIX.sub("", raw)
+    names: list[str] = []
+    for part in _AUTHOR_SPLIT.split(raw):
+        part = _AUTHOR_PREFIX.sub("", part).strip(" .:-|")
+        if not part or "://" in part or part.startswith(("www.", "@")) or "@" in part:
+            continue
+        if any(ch.isdigit() for ch in part) or "/" in part:
+            continue
+        if len(part) > 60 or len(part.split()) > 6 or not any(ch.isalpha() for ch in part):
+            continue
+        names.append(part)
+    return names
+
+
+def authors_from(values: Iterable[str]) -> list[str]:
+    """Author names of several bylines, cleaned and de-duplicated."""
+    return dedupe(name for value in values for name in clean_author(value))
+
+
+def byline_authors(tree: HtmlElement) -> list[str]:
+    """Authors from visible byline markup (``itemprop=author``, ``rel=author``, byline classes)."""
+    for xpath in _BYLINE_XPATHS:
+        found = [t for t in (element_text(e) for e in xpath(tree)[:5]) if t and len(t) < 120]
+        authors = authors_from(found)
+        if authors:
+            return authors
+    return []
+
+
+def visible_date(
+    tree: HtmlElement, xpaths: list[Callable[..., Any]], tz: tzinfo | None, dayfirst: bool
+) -> datetime | None:
+    """The first parseable date in visible markup (``<time>``, ``itemprop``) by ``xpaths``."""
+    for xpath in xpaths:
+        for element in xpath(tree)[:5]:
+            value = element.get("datetime") or element.get("content") or element.text_content()
+            parsed = parse_date(value or "", tz, dayfirst=dayfirst)
+            if parsed is not None:
+                return parsed
+    return None
+
+
+def first_date(values: Iterable[Any], tz: tzinfo | None, dayfirst: bool) -> datetime | None:
+    """The first candidate that parses as a date (a list candidate counts by its first item)."""
+    for value in values:
+        if value:
+            if isinstance(value, list):
+                value = value[0] if value else None
+            parsed = parse_date(value, tz, dayfirst=dayfirst) if value else None
+            if parsed is not None:
+                return parsed
+    return None
