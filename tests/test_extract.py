@@ -317,10 +317,29 @@ def test_title_and_text_are_repaired() -> None:
         ("@periodista", []),
         ("redaccion@periodico.mx", []),
         ("Escrito por Luis Ángel Núñez", ["Luis Ángel Núñez"]),
+        (
+            "Secretaría de Seguridad y Protección Ciudadana",
+            ["Secretaría de Seguridad y Protección Ciudadana"],
+        ),
+        ("Department of Homeland Security and CBP", ["Department of Homeland Security and CBP"]),
+        ("Comisión Nacional, Fiscalía General", ["Comisión Nacional", "Fiscalía General"]),
     ],
 )
 def test_clean_author(raw: str, names: list[str]) -> None:
     assert clean_author(raw) == names
+
+
+@pytest.mark.parametrize(
+    ("raw", "names"),
+    [
+        ("Jonathan Clark Nogales International", ["Jonathan Clark"]),
+        ("JONATHAN CLARK nogales international", ["JONATHAN CLARK"]),
+        ("Nogales International", ["Nogales International"]),
+        ("Ana Ruiz y Luis Gómez Nogales International", ["Ana Ruiz", "Luis Gómez"]),
+    ],
+)
+def test_outlet_name_glued_after_the_author_is_cut(raw: str, names: list[str]) -> None:
+    assert clean_author(raw, ["Nogales International"]) == names
 
 
 @pytest.mark.parametrize(

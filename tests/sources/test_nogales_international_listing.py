@@ -57,10 +57,6 @@ def test_date_keeps_arizona_offset(article: Extracted) -> None:
     assert article.published_at.utcoffset() == timedelta(hours=-7)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BLOX's meta author appends the outlet ('Jonathan Clark Nogales International')",
-)
 def test_author(article: Extracted) -> None:
     assert article.authors == ["Jonathan Clark"]
 

@@ -58,10 +58,6 @@ def test_date_is_read_in_mexico_city_time(article: Extracted) -> None:
     assert article.published_at.utcoffset() == timedelta(hours=-6)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="clean_author splits an institution's name on ' y ' into two authors",
-)
 def test_author_is_the_ministry(article: Extracted) -> None:
     assert article.authors == ["Secretaría de Seguridad y Protección Ciudadana"]
 

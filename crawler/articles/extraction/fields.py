@@ -76,11 +76,11 @@ def site_names(meta: PageMeta) -> list[str]:
     return [n for n in names if n]
 
 
-def _authors(meta: PageMeta, tree: HtmlElement) -> list[str]:
+def _authors(meta: PageMeta, tree: HtmlElement, names: list[str]) -> list[str]:
     ld = meta.jsonld
     return (
-        authors_from(jsonld_names(ld.get("author") or ld.get("creator"), meta.jsonld_ids))
-        or authors_from(meta.values("article:author", "og:article:author"))
+        authors_from(jsonld_names(ld.get("author") or ld.get("creator"), meta.jsonld_ids), names)
+        or authors_from(meta.values("article:author", "og:article:author"), names)
         or authors_from(
             meta.values(
                 "author",
@@ -89,7 +89,8 @@ def _authors(meta: PageMeta, tree: HtmlElement) -> list[str]:
                 "dc.creator",
                 "dcterms.creator",
                 "byl",
-            )
+            ),
+            names,
         )
         or byline_authors(tree)
     )
@@ -211,7 +212,7 @@ def read_fields(
     base = _link(meta.base, url) or url
     return ArticleFields(
         title=title_from(meta, names),
-        authors=_authors(meta, tree),
+        authors=_authors(meta, tree, names),
         published=_published(meta, tree, tz, dayfirst),
         updated=_updated(meta, tree, tz, dayfirst),
         canonical=_canonical(meta, base),

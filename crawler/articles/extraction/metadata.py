@@ -28,6 +28,15 @@ _AUTHOR_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\s&\s|\s+and\s+|\s+y\s+|\s+e\s+)\s*", re.IGNORECASE)
+_LIST_SPLIT = re.compile(r"\s*(?:,|;|\s&\s)\s*")
+_INSTITUTION = re.compile(
+    r"^(?:la\s+|el\s+|the\s+)?(?:secretar[ií]a|ministerio|comisi[oó]n|fiscal[ií]a|gobierno|"
+    r"guardia|instituto|procuradur[ií]a|direcci[oó]n|coordinaci[oó]n|embajada|consulado|"
+    r"departamento|agencia|oficina|subsecretar[ií]a|unidad|centro|consejo|"
+    r"department|agency|office|embassy|consulate|bureau|ministry|commission|council)\b",
+    re.IGNORECASE,
+)
+"""Bylines that name an institution: their "y"/"and" belongs to the name."""
 _AUTHOR_CUT = re.compile(r"\s*(?:\||•|·|\n|\s-\s|\s–\s|\s—\s).*$", re.DOTALL)
 _LANGUAGE_NAMES = {
     "spa": "es",
@@ -195,13 +204,19 @@ def title_from(meta: PageMeta, site_names: list[str]) -> str | None:
     return None
 
 
-def clean_author(raw: str) -> list[str]:
-    """Split and clean one byline into names: no "Por"/"By", no URLs, handles, dates or e-mails."""
+def clean_author(raw: str, site_names: Iterable[str] = ()) -> list[str]:
+    """Split and clean one byline into names: no "Por"/"By", no URLs, handles, dates or e-mails.
+
+    An institution's name ("Secretaría de Seguridad y Protección Ciudadana") is one author, not
+    two split on its "y"; an outlet name that a CMS glues after the person's name ("Jonathan
+    Clark Nogales International") is cut off when it is one of the page's ``site_names``.
+    """
     raw = _AUTHOR_CUT.sub("", raw.strip())
     raw = _AUTHOR_PREFIX.sub("", raw)
+    splitter = _LIST_SPLIT if _INSTITUTION.match(raw) else _AUTHOR_SPLIT
     names: list[str] = []
-    for part in _AUTHOR_SPLIT.split(raw):
-        part = _AUTHOR_PREFIX.sub("", part).strip(" .:-|")
+    for part in splitter.split(raw):
+        part = _strip_site_name(_AUTHOR_PREFIX.sub("", part).strip(" .:-|"), site_names)
         if not part or "://" in part or part.startswith(("www.", "@")) or "@" in part:
             continue
         if any(ch.isdigit() for ch in part) or "/" in part:
@@ -212,9 +227,19 @@ def clean_author(raw: str) -> list[str]:
     return names
 
 
-def authors_from(values: Iterable[str]) -> list[str]:
+def authors_from(values: Iterable[str], site_names: Iterable[str] = ()) -> list[str]:
     """Author names of several bylines, cleaned and de-duplicated."""
-    return dedupe(name for value in values for name in clean_author(value))
+    names = tuple(site_names)
+    return dedupe(name for value in values for name in clean_author(value, names))
+
+
+def _strip_site_name(name: str, site_names: Iterable[str]) -> str:
+    folded = name.casefold()
+    for site in site_names:
+        tail = " " + site.casefold()
+        if len(site) >= 4 and folded.endswith(tail) and len(folded) > len(tail) + 1:
+            return name[: -len(tail)].rstrip(" ,.-|")
+    return name
 
 
 def byline_authors(tree: HtmlElement) -> list[str]:
