@@ -9,11 +9,12 @@ offset is local time of the source, so the caller passes the source's zone and w
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, datetime, tzinfo
 from email.utils import parsedate_to_datetime
 
 from dateutil import parser as du_parser
+
+from storage.textfold import strip_accents as _strip_accents
 
 MIN_YEAR = 1990
 MAX_YEAR = 2100
@@ -150,11 +151,6 @@ _RFC822 = re.compile(r"^(?:[A-Za-z]{3},?\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\
 _YEAR_FIRST = re.compile(r"^\d{4}[-/.]")
 _EPOCH = re.compile(r"^\d{10}(?:\d{3})?$")
 _HOUR_SUFFIX = re.compile(r"(\d{1,2}:\d{2})(?::\d{2})?\s*h\b")
-
-
-def _strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _attach_zone(value: datetime, tz: tzinfo | None) -> datetime:
