@@ -12,10 +12,11 @@ import hashlib
 import operator
 import re
 import struct
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
+
+from storage.textfold import fold
 
 BANDS = 32
 ROWS = 4
@@ -120,8 +121,7 @@ def outlet_key(name: str | None) -> str:
     """A comparable form of an outlet name: accents, case, parentheticals and punctuation gone."""
     if not name:
         return ""
-    text = unicodedata.normalize("NFKD", _PAREN.sub(" ", name))
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = fold(_PAREN.sub(" ", name))
     return " ".join(_NON_WORD.sub(" ", text).split())
 
 

@@ -16,16 +16,16 @@ from storage.models import articles
 from storage.records import RECORD_FIELDS
 from storage.search import (
     QueryError,
-    _py_snippet,
     export,
-    fold,
     get_article,
     parse_query,
     search,
     to_fts5,
     write_records,
 )
+from storage.search.snippets import py_snippet
 from storage.store import Store
+from storage.textfold import fold
 from storage.types import ArticleRecord
 from tests.test_storage import BACKENDS, fresh_postgres
 
@@ -276,9 +276,9 @@ def test_write_records_empty_and_bad_format():
 
 
 def test_fold_and_python_snippet_used_by_postgres_fallback():
-    assert fold("Misión CORTAFUEGOS Ñandú") == "mision cortafuegos nandu"
+    assert fold("Misión CORTAFUEGOS Ñandú", same_length=True) == "mision cortafuegos nandu"
     body = "Texto inicial. " * 20 + "La Misión Cortafuegos contra el fentanilo continúa."
-    snippet = _py_snippet(
+    snippet = py_snippet(
         body, [t for g in parse_query('"mision cortafuegos" fentan*').groups for t in g]
     )
     assert "«Misión Cortafuegos»" in snippet and "«fentanilo»" in snippet
@@ -321,7 +321,7 @@ def test_postgres_search_reads_the_gin_index():
 
     from storage.db import get_engine
     from storage.models import posts
-    from storage.search import _POSTS_TSV, _pg_condition
+    from storage.search.postgres import POSTS_TSV, pg_condition
 
     url = fresh_postgres()
     Store(url).store([rec(i, t, b) for i, (t, b) in enumerate(PARITY_RECORDS)])
@@ -329,8 +329,8 @@ def test_postgres_search_reads_the_gin_index():
     parsed = parse_query('"trafico de armas" OR extradi*')
     plans = {}
     for table, condition in (
-        (articles, _pg_condition(parsed)),
-        (posts, _pg_condition(parsed, _POSTS_TSV)),
+        (articles, pg_condition(parsed)),
+        (posts, pg_condition(parsed, POSTS_TSV)),
     ):
         stmt = select(table.c.id).where(condition)
         sql = str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
@@ -348,7 +348,7 @@ def test_postgres_search_stays_on_the_gin_index_after_analyze():
     table is costed as a sequential scan that reads every row's tsvector out of TOAST; search
     turns sequential scans off for its transaction, so the GIN index is used."""
     from storage.db import get_engine
-    from storage.search import _no_seq_scan, _pg_search_statement
+    from storage.search.postgres import no_seq_scan, pg_search_statement
 
     url = fresh_postgres()
     Store(url).store([rec(i, t, b) for i, (t, b) in enumerate(PARITY_RECORDS)])
@@ -356,7 +356,7 @@ def test_postgres_search_stays_on_the_gin_index_after_analyze():
     with engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE articles")
     sql = str(
-        _pg_search_statement(parse_query("acero OR cortafuegos OR extradi*"), [], 20, 0).compile(
+        pg_search_statement(parse_query("acero OR cortafuegos OR extradi*"), [], 20, 0).compile(
             engine, compile_kwargs={"literal_binds": True}
         )
     )
@@ -364,7 +364,7 @@ def test_postgres_search_stays_on_the_gin_index_after_analyze():
     for guarded in (False, True):
         with engine.connect() as conn:
             if guarded:
-                _no_seq_scan(conn)
+                no_seq_scan(conn)
             plans.append("\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql)))
     dispose_engines()
     assert "Seq Scan on articles" in plans[0], plans[0]  # what the planner picks by itself
@@ -376,30 +376,16 @@ def test_query_fold_matches_the_one_the_postgres_index_was_built_with():
     import importlib.util
     from pathlib import Path
 
-    import storage.search as search_module
+    import storage
+    from storage.search import postgres
 
-    path = Path(search_module.__file__).parent / "migrations/versions/0005_pg_search.py"
+    path = Path(storage.__file__).parent / "migrations/versions/0005_pg_search.py"
     spec = importlib.util.spec_from_file_location("m0005", path)
     migration = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(migration)
-    assert (migration.ACCENTED, migration.PLAIN) == (search_module._ACCENTED, search_module._PLAIN)
+    assert (migration.ACCENTED, migration.PLAIN) == (postgres.ACCENTED, postgres.PLAIN)
     assert len(migration.ACCENTED) == len(migration.PLAIN)
 
 
 def test_prefix_of_only_underscores_matches_nothing_on_every_backend(db):
     assert search(db, "___*") == []
-
-
-def test_fold_table_gives_the_per_character_fold_for_any_text():
-    import random
-
-    from storage.search import _fold_char
-
-    rng = random.Random(7)
-    samples = [
-        "Misión CORTAFUEGOS Ñandú ß ﬁ Ǆ İ ẞ ᾈ",
-        "".join(chr(rng.randrange(32, 0x3000)) for _ in range(20_000)),
-    ]
-    for text in samples:
-        assert fold(text) == "".join(_fold_char(c) for c in text)
-        assert len(fold(text)) == len(text)

@@ -13,16 +13,11 @@ import pytest
 
 from crawler.identity.fingerprint import sign
 from storage import clusters
-from storage import search as search_module
 from storage.db import StorageError, dispose_engines, get_engine
-from storage.search import (
-    _filters,
-    _light_statement,
-    _rank_statement,
-    _search_sqlite,
-    parse_query,
-    search,
-)
+from storage.search import parse_query, search
+from storage.search import sqlite as search_sqlite
+from storage.search.filters import row_filters
+from storage.search.sqlite import light_statement, rank_statement, reference_search
 from storage.store import Store
 from storage.types import ArticleRecord
 
@@ -117,14 +112,14 @@ def reference(url, query, *, limit, offset, all_copies, **kw) -> list[dict]:
     story collapsing over a growing window of full records."""
     engine = get_engine(url)
     parsed = parse_query(query)
-    filters = _filters(kw.get("since"), kw.get("until"), kw.get("sources"), kw.get("languages"))
+    filters = row_filters(kw.get("since"), kw.get("until"), kw.get("sources"), kw.get("languages"))
     if all_copies:
-        hits = _search_sqlite(engine, parsed, filters, limit, offset)
+        hits = reference_search(engine, parsed, filters, limit, offset)
         with engine.connect() as conn:
             return clusters.annotate(conn, hits)
     window = max(4 * (limit + offset), 50)
     while True:
-        hits = _search_sqlite(engine, parsed, filters, window, 0)
+        hits = reference_search(engine, parsed, filters, window, 0)
         with engine.connect() as conn:
             stories = clusters.collapse(conn, hits)
             if len(stories) >= limit + offset or len(hits) < window:
@@ -164,12 +159,12 @@ def test_parallel_ranking_equals_the_reference_query(db, monkeypatch, threads, m
     """Ranking split over rowid ranges in threads (big archives) gives the same pages: the parts'
     bm25 ranks are the whole table's, and ties across parts at the cut are all fetched (margin
     0 makes the limit grow on every tie)."""
-    monkeypatch.setenv(search_module.ENV_SEARCH_THREADS, str(threads))
-    monkeypatch.setattr(search_module, "PARALLEL_MIN_ROWS", 0)
-    monkeypatch.setattr(search_module, "_parallel", lambda conn: True)
-    monkeypatch.setattr(search_module, "_TIE_MARGIN", margin)
+    monkeypatch.setenv(search_sqlite.ENV_SEARCH_THREADS, str(threads))
+    monkeypatch.setattr(search_sqlite, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(search_sqlite, "_parallel", lambda conn: True)
+    monkeypatch.setattr(search_sqlite, "_TIE_MARGIN", margin)
     with get_engine(db).connect() as conn:
-        parts = search_module._rank_parts(conn)
+        parts = search_sqlite._rank_parts(conn)
     assert len(parts) == threads and parts[0][0] == 1
     assert all(a[1] == b[0] for a, b in itertools.pairwise(parts))
     for query in QUERIES:
@@ -208,10 +203,10 @@ def test_parallel_ranking_fetches_every_tie_at_the_cut(tmp_path, monkeypatch):
     store = Store(url)
     store.store(records)
     store.close()
-    monkeypatch.setenv(search_module.ENV_SEARCH_THREADS, "3")
-    monkeypatch.setattr(search_module, "PARALLEL_MIN_ROWS", 0)
-    monkeypatch.setattr(search_module, "_parallel", lambda conn: True)
-    monkeypatch.setattr(search_module, "_TIE_MARGIN", 0)
+    monkeypatch.setenv(search_sqlite.ENV_SEARCH_THREADS, "3")
+    monkeypatch.setattr(search_sqlite, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(search_sqlite, "_parallel", lambda conn: True)
+    monkeypatch.setattr(search_sqlite, "_TIE_MARGIN", 0)
     best = search(url, "cortafuegos", limit=1, all_copies=True)
     assert [r["url"] for r in best] == [records[114].url]  # the newest copy, not a part's first
     for limit, offset in ((1, 0), (2, 0), (3, 2), (11, 0)):
@@ -224,7 +219,7 @@ def test_parallel_ranking_fetches_every_tie_at_the_cut(tmp_path, monkeypatch):
 def test_only_the_ranked_rows_are_looked_up_in_articles(db):
     """The light columns (date, cluster) are read for the ranking's best rows only: the ranking
     runs first as a subquery, then each of its rows is one primary-key lookup."""
-    stmt = _light_statement('"fentanilo"', _filters(None, None, ["medio-1"], None), 20, (1, 200))
+    stmt = light_statement('"fentanilo"', row_filters(None, None, ["medio-1"], None), 20, (1, 200))
     engine = get_engine(db)
     sql = str(stmt.compile(engine, compile_kwargs={"literal_binds": True}))
     with engine.connect() as conn:
@@ -236,11 +231,11 @@ def test_only_the_ranked_rows_are_looked_up_in_articles(db):
 
 
 def test_search_threads_setting(monkeypatch, db):
-    monkeypatch.setenv(search_module.ENV_SEARCH_THREADS, "1")
-    monkeypatch.setattr(search_module, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setenv(search_sqlite.ENV_SEARCH_THREADS, "1")
+    monkeypatch.setattr(search_sqlite, "PARALLEL_MIN_ROWS", 0)
     with get_engine(db).connect() as conn:
-        assert search_module._rank_parts(conn) == []
-    monkeypatch.setenv(search_module.ENV_SEARCH_THREADS, "two")
+        assert search_sqlite._rank_parts(conn) == []
+    monkeypatch.setenv(search_sqlite.ENV_SEARCH_THREADS, "two")
     with pytest.raises(StorageError, match="NEWSWATCH_SEARCH_THREADS='two'"):
         search(db, "fentanilo")
 
@@ -285,9 +280,11 @@ def test_filters_are_one_index_only_id_set_inside_the_ranking(db, filters, index
     """Filters become one list of ids read from an index (not a MATCH re-run per id, not a scan
     of article rows whose date and language sit in overflow pages), also for one rowid range of
     a parallel ranking (where "id >= lo" could otherwise pick the primary key)."""
-    stmt, rank = _rank_statement(
+    stmt, rank = rank_statement(
         '"fentanilo"',
-        _filters(**{"since": None, "until": None, "sources": None, "languages": ["es"]} | filters),
+        row_filters(
+            **{"since": None, "until": None, "sources": None, "languages": ["es"]} | filters
+        ),
         bounds,
     )
     engine = get_engine(db)

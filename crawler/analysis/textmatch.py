@@ -8,7 +8,8 @@ words long, so walking the trie from every token is linear in practice and needs
 
 Folding rules, applied identically to patterns and text:
 
-- NFKD, then combining marks dropped: "Misión" → "Mision", "ñ" → "n" (so "Peña" == "Pena").
+- :mod:`storage.textfold`: NFKD, then combining marks dropped: "Misión" → "Mision", "ñ" → "n"
+  (so "Peña" == "Pena").
 - ``casefold`` — except for patterns written without any lowercase letter ("ICE", "SRE", "U.S.",
   "T-MEC"), which match case-sensitively (accents still folded), because lowercase "ice" or
   "us" are ordinary words.
@@ -19,11 +20,12 @@ Folding rules, applied identically to patterns and text:
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
+
+from storage import textfold
 
 _TOKEN_RE = re.compile(r"[^\W_]+(?:[\u0300-\u036f]+[^\W_]*)*")
 _MIN_PREFIX = 3
@@ -32,15 +34,14 @@ _FORMS: dict[str, tuple[str, str]] = {}
 
 @lru_cache(maxsize=65536)
 def strip_accents(word: str) -> str:
-    """NFKD without combining marks; cached because news text repeats a small vocabulary."""
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """:func:`storage.textfold.strip_accents`, cached: news text repeats a small vocabulary."""
+    return textfold.strip_accents(word)
 
 
 @lru_cache(maxsize=65536)
 def fold(word: str) -> str:
-    """The case- and accent-insensitive form of one word."""
-    return strip_accents(word).casefold()
+    """The case- and accent-insensitive form of one word (:func:`storage.textfold.fold`)."""
+    return textfold.fold(word)
 
 
 def normalize(text: str) -> str:

@@ -13,12 +13,13 @@ here and nowhere else, so that one string gets one answer whichever document car
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 from typing import overload
 
 from dateutil import parser as du_parser
+
+from storage.textfold import strip_accents as _strip_accents
 
 MIN_YEAR = 1990
 MAX_YEAR = 2100
@@ -212,11 +213,6 @@ def lacks_day(value: str) -> bool:
     callers falling back to such a parser ask this first.
     """
     return bool(_NO_DAY.match(value.strip()))
-
-
-def _strip_accents(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _fixed_offset(value: datetime) -> datetime:

@@ -1,0 +1,33 @@
+"""SQL pieces every search path shares: which columns a record reads, which date orders it, and
+how a failed statement is reported."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.exc import OperationalError
+
+from storage.db import StorageError, one_line
+from storage.models import articles
+from storage.search.query import QueryError
+
+COLUMNS = [c for c in articles.c if c.name not in ("raw_html", "minhash")]
+"""An article record's columns: the stored page and the signature are never part of one."""
+
+
+def when() -> Any:
+    """An article's date for filters and ordering: published, else fetched."""
+    return func.coalesce(articles.c.published_at, articles.c.fetched_at)
+
+
+def run(conn, stmt) -> Any:
+    """Execute ``stmt``; a query the search engine rejects is the user's :class:`QueryError`,
+    anything else a :class:`StorageError`."""
+    try:
+        return conn.execute(stmt)
+    except OperationalError as exc:
+        message = one_line(exc)
+        if "fts5" in message or "syntax error" in message or "MATCH" in message:
+            raise QueryError(f"search engine rejected the query: {message}") from None
+        raise StorageError(f"search failed: {message}") from None
