@@ -22,6 +22,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Literal
 
+from storage import tuning
+
 
 class SettingsError(ValueError):
     """A bad environment override (``NEWSWATCH_*``): reported as one line, exit code 2."""
@@ -111,7 +113,7 @@ INLINE_FIRST = 12
 """Pages extracted in the crawl process before the extraction pool starts (a poll rarely gets
 further): ``NEWSWATCH_INLINE_FIRST``."""
 MAX_EXTRACT_WORKERS = 64
-SQLITE_DRIVERS = ("pysqlite3", "stdlib")
+SQLITE_DRIVERS = tuning.SQLITE_DRIVERS
 BUSY_TIMEOUT = 30.0
 MAX_SEARCH_THREADS = 16
 
@@ -270,9 +272,8 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
            "seconds a writer waits for the SQLite lock", "1", 0, 3600, unit="seconds"),
 )  # fmt: skip
 """Every ``NEWSWATCH_*`` variable the program reads (the test and benchmark harness's own
-``NEWSWATCH_TEST_*``/``NEWSWATCH_BENCH_*`` are not the program's). Storage reads its three
-itself (it imports nothing from the crawler); they are listed so :func:`check_environment`
-checks them with the rest."""
+``NEWSWATCH_TEST_*``/``NEWSWATCH_BENCH_*`` are not the program's). Storage's three reach it
+through :func:`check_environment` (``storage.tuning``)."""
 
 _BY_NAME: Mapping[str, EnvVar] = {var.name: var for var in ENVIRONMENT}
 
@@ -284,9 +285,15 @@ def env(name: str) -> Any:
 
 def check_environment() -> None:
     """Read every variable of :data:`ENVIRONMENT`: the first bad one raises
-    :class:`SettingsError`, before a command has done anything."""
+    :class:`SettingsError`, before a command has done anything. Then hand storage its three
+    values (storage imports nothing of ours, so it never reads the environment itself)."""
     for var in ENVIRONMENT:
         var.parse(os.environ.get(var.name))
+    tuning.configure(
+        busy_timeout=env(ENV_BUSY_TIMEOUT),
+        sqlite_driver=env(ENV_SQLITE_DRIVER),
+        search_threads=env(ENV_SEARCH_THREADS),
+    )
 
 
 def from_scrapy(scrapy_settings: Any, name: str) -> Any:

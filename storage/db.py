@@ -31,6 +31,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from storage import tuning
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _PG_MIGRATION_LOCK = 7_305_112_633  # arbitrary constant for pg_advisory_xact_lock
 
@@ -41,18 +43,9 @@ SQLITE_CACHE_KIB = 32 * 1024
 SQLITE_MMAP_BYTES = 256 * 2**20
 
 
-ENV_SQLITE_DRIVER = "NEWSWATCH_SQLITE_DRIVER"
-SQLITE_DRIVERS = ("pysqlite3", "stdlib")
-ENV_BUSY_TIMEOUT = "NEWSWATCH_BUSY_TIMEOUT"
-DEFAULT_BUSY_TIMEOUT = 30.0
-
-
 def busy_timeout() -> float:
-    """Seconds a writer waits for another writer's lock: ``NEWSWATCH_BUSY_TIMEOUT`` (tests) or 30."""
-    try:
-        return max(0.0, float(os.environ.get(ENV_BUSY_TIMEOUT, "") or DEFAULT_BUSY_TIMEOUT))
-    except ValueError:
-        return DEFAULT_BUSY_TIMEOUT
+    """Seconds a writer waits for another writer's lock (``NEWSWATCH_BUSY_TIMEOUT``, or 30)."""
+    return tuning.current().busy_timeout
 
 
 def sqlite_dbapi():
@@ -63,7 +56,7 @@ def sqlite_dbapi():
     is built with ``OMIT_LOOKASIDE``, so FTS5 calls ``malloc`` (behind a process-wide mutex) for
     every row it ranks: bm25 is ~25 % slower on one thread, and two threads ranking at once each
     slow down ~1.8× instead of sharing the work. ``NEWSWATCH_SQLITE_DRIVER=stdlib`` forces the
-    standard library's module; elsewhere it is the fallback.
+    standard library's module (through :mod:`storage.tuning`); elsewhere it is the fallback.
 
     One process must not open a database file with two SQLite libraries: closing a file in one
     drops the POSIX locks the other holds on it (sqlite.org/howtocorrupt.html §2.2.1). Code that
@@ -71,11 +64,7 @@ def sqlite_dbapi():
     """
     global _dbapi
     if _dbapi is None:
-        wanted = os.environ.get(ENV_SQLITE_DRIVER, "").strip().lower() or "pysqlite3"
-        if wanted not in SQLITE_DRIVERS:
-            raise StorageError(
-                f"{ENV_SQLITE_DRIVER}={wanted!r}: expected one of {', '.join(SQLITE_DRIVERS)}"
-            )
+        wanted = tuning.current().sqlite_driver
         module = sqlite3
         if wanted == "pysqlite3":
             try:

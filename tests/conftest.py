@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from storage import tuning
 from tests.support import FixtureServer
 from tests.support.shared_corpus import pytest_runtest_makereport  # noqa: F401  (CI hook)
 
@@ -27,3 +28,12 @@ def site(fixture_server: FixtureServer) -> Iterator[FixtureServer]:
     fixture_server.clear_log()
     yield fixture_server
     fixture_server.reset_overrides()
+
+
+@pytest.fixture(autouse=True)
+def _storage_tuning_restored() -> Iterator[None]:
+    """A test that configures storage (directly or through ``check_environment``) leaves the
+    next test the defaults, as a new process would have."""
+    before = tuning.current()
+    yield
+    tuning._current = before

@@ -120,7 +120,7 @@ def _sources(*folders: str) -> list[Path]:
 def test_no_environment_read_outside_the_settings_module() -> None:
     offenders = [
         f"{path.relative_to(ROOT)}:{number}: {line.strip()}"
-        for path in _sources("crawler", "scheduler")
+        for path in _sources("crawler", "scheduler", "storage")
         if path != ROOT / "crawler" / "settings.py"
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if _READ.search(line)

@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from crawler import settings
 from crawler.identity.fingerprint import sign
-from storage import clusters
-from storage.db import StorageError, dispose_engines, get_engine
+from storage import clusters, tuning
+from storage.db import dispose_engines, get_engine
 from storage.search import parse_query, search
 from storage.search import sqlite as search_sqlite
 from storage.search.filters import row_filters
@@ -159,7 +160,7 @@ def test_parallel_ranking_equals_the_reference_query(db, monkeypatch, threads, m
     """Ranking split over rowid ranges in threads (big archives) gives the same pages: the parts'
     bm25 ranks are the whole table's, and ties across parts at the cut are all fetched (margin
     0 makes the limit grow on every tie)."""
-    monkeypatch.setenv(search_sqlite.ENV_SEARCH_THREADS, str(threads))
+    tuning.configure(search_threads=threads)
     monkeypatch.setattr(search_sqlite, "PARALLEL_MIN_ROWS", 0)
     monkeypatch.setattr(search_sqlite, "_parallel", lambda conn: True)
     monkeypatch.setattr(search_sqlite, "_TIE_MARGIN", margin)
@@ -203,7 +204,7 @@ def test_parallel_ranking_fetches_every_tie_at_the_cut(tmp_path, monkeypatch):
     store = Store(url)
     store.store(records)
     store.close()
-    monkeypatch.setenv(search_sqlite.ENV_SEARCH_THREADS, "3")
+    tuning.configure(search_threads=3)
     monkeypatch.setattr(search_sqlite, "PARALLEL_MIN_ROWS", 0)
     monkeypatch.setattr(search_sqlite, "_parallel", lambda conn: True)
     monkeypatch.setattr(search_sqlite, "_TIE_MARGIN", 0)
@@ -231,13 +232,14 @@ def test_only_the_ranked_rows_are_looked_up_in_articles(db):
 
 
 def test_search_threads_setting(monkeypatch, db):
-    monkeypatch.setenv(search_sqlite.ENV_SEARCH_THREADS, "1")
+    monkeypatch.setenv("NEWSWATCH_SEARCH_THREADS", "1")
+    settings.check_environment()  # how a command hands the variable to storage
     monkeypatch.setattr(search_sqlite, "PARALLEL_MIN_ROWS", 0)
     with get_engine(db).connect() as conn:
         assert search_sqlite._rank_parts(conn) == []
-    monkeypatch.setenv(search_sqlite.ENV_SEARCH_THREADS, "two")
-    with pytest.raises(StorageError, match="NEWSWATCH_SEARCH_THREADS='two'"):
-        search(db, "fentanilo")
+    monkeypatch.setenv("NEWSWATCH_SEARCH_THREADS", "two")
+    with pytest.raises(settings.SettingsError, match="NEWSWATCH_SEARCH_THREADS='two'"):
+        settings.check_environment()
 
 
 def test_corpus_exercises_ties_clusters_and_filters(db):

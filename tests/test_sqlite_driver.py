@@ -15,6 +15,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 HAVE_PYSQLITE3 = importlib.util.find_spec("pysqlite3") is not None
 
+SETTINGS = "from crawler.settings import check_environment; check_environment()\n"
+"""How a program hands the NEWSWATCH_* variables to storage (the CLI does it at start)."""
+
 PROBE = """
 import json, sys
 from storage.db import get_engine, sqlite_dbapi
@@ -50,7 +53,7 @@ def run(code: str, *args: str, driver: str | None = None) -> subprocess.Complete
     if driver is not None:
         env["NEWSWATCH_SQLITE_DRIVER"] = driver
     return subprocess.run(
-        [sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", SETTINGS + code, *args], cwd=ROOT, env=env, capture_output=True, text=True,
         timeout=120,
     )  # fmt: skip
 

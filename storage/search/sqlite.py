@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, Select, bindparam, column, func, literal_column, select, table, text
 
+from storage import tuning
 from storage.db import StorageError, is_sqlite, one_line
 from storage.models import articles
 from storage.records import row_to_record
@@ -27,7 +28,6 @@ from storage.search.sql import COLUMNS, run, when
 
 TITLE_WEIGHT, TEXT_WEIGHT = 5.0, 1.0
 PARALLEL_MIN_ROWS = 20_000
-ENV_SEARCH_THREADS = "NEWSWATCH_SEARCH_THREADS"
 
 _FTS = table("articles_fts", column("rowid"))
 _UNINDEXED_ROWID = literal_column("+articles_fts.rowid")
@@ -152,15 +152,9 @@ def rank_statement(
 
 
 def search_threads() -> int:
-    """Threads one search may use on SQLite: ``NEWSWATCH_SEARCH_THREADS``, else one per core
-    up to four (1 turns parallel ranking off)."""
-    raw = os.environ.get(ENV_SEARCH_THREADS, "").strip()
-    if not raw:
-        return min(os.cpu_count() or 1, 4)
-    try:
-        return max(1, min(int(raw), 16))
-    except ValueError:
-        raise StorageError(f"{ENV_SEARCH_THREADS}={raw!r}: expected a whole number") from None
+    """Threads one search may use on SQLite: ``NEWSWATCH_SEARCH_THREADS`` (through
+    :mod:`storage.tuning`), else one per core up to four (1 turns parallel ranking off)."""
+    return tuning.current().ranking_threads()
 
 
 def ranking_threads(engine: Engine) -> int:
