@@ -67,3 +67,9 @@ class RawPage:
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
     hints: FeedEntry | None = None
+
+    def __repr__(self) -> str:
+        """Short: Scrapy logs a dropped item's repr, and the body is a whole page."""
+        return (
+            f"RawPage({self.source!r}, {self.final_url!r}, {self.status}, {len(self.body)} bytes)"
+        )

@@ -9,7 +9,7 @@ import pytest
 from crawler.analysis import scoring as analysis
 from crawler.config import ConfigError, Source, parse_config
 from crawler.items import RawPage
-from crawler.pipeline.pipelines import process_page
+from crawler.pipeline.process import process_page
 from storage.db import dispose_engines
 from storage.records import decompress_html
 from storage.search import Analysis, export, search, search_posts

@@ -11,7 +11,7 @@ from crawler.analysis.rescore import rescore
 from crawler.config import Source, parse_config
 from crawler.identity.recluster import recluster
 from crawler.items import RawPage
-from crawler.pipeline.pipelines import process_page
+from crawler.pipeline.process import process_page
 from scheduler.daemon import FAILING_AFTER
 from scheduler.status import gather_status
 from storage.db import dispose_engines

@@ -145,9 +145,7 @@ def test_readme_table_lists_every_variable_with_its_accepted_values() -> None:
     """The README's environment table is checked against the one table, so the two cannot drift."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     rows = {
-        line.split("`")[1]: line
-        for line in readme.splitlines()
-        if line.startswith("| `NEWSWATCH_")
+        line.split("`")[1]: line for line in readme.splitlines() if line.startswith("| `NEWSWATCH_")
     }
     for var in ENVIRONMENT:
         assert var.name in rows, var.name

@@ -191,7 +191,7 @@ def _pages_and_source(n: int, bad: set[int]):
 def test_pages_are_batched_per_worker_task_and_each_gets_its_own_outcome() -> None:
     import asyncio
 
-    from crawler.pipeline.pipelines import NotAnArticle
+    from crawler.pipeline.process import NotAnArticle
     from crawler.pipeline.workers import BATCH_PAGES, ExtractionPool
 
     pages, source = _pages_and_source(BATCH_PAGES + 3, bad={1, BATCH_PAGES + 1})

@@ -43,6 +43,7 @@ from twisted.internet.threads import deferToThread
 
 from crawler import settings
 from crawler.fetching.addresses import literal_ip, refusal_reason, resolve
+from crawler.fetching.failures import parse_retry_after
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +93,6 @@ class RetryAfterMiddleware:
         self, request: Request, response: Response, spider: Any = None
     ) -> Response:
         if response.status in (429, 503) and response.headers.get(b"Retry-After"):
-            from crawler.fetching.spiders.base import parse_retry_after
-
             wait = parse_retry_after(response.headers.get(b"Retry-After"))
             if wait is not None and wait > settings.RETRY_AFTER_MAX_WAIT:
                 request.meta["dont_retry"] = True
@@ -218,7 +217,9 @@ class RobotsTxtMiddleware(ScrapyRobotsTxt):
         return None if kept is None else kept[1]
 
     def _store(self) -> Any:
-        return getattr(self.crawler.spider, "store", None)
+        """The crawl's store, reached through the crawler (None for a crawler set up by hand)."""
+        context = getattr(self.crawler, "newswatch", None)
+        return None if context is None else context.store
 
 
 _ABSENT = object()

@@ -71,9 +71,9 @@ class PoliteDownloader(Downloader):
         clock = host_clock(key)
         clock.delay = max(clock.delay, min(asked, cap))
         log.debug("%s: robots.txt Crawl-delay %g s, waiting %g s", key, asked, clock.delay)
-        spider = self.crawler.spider
-        if asked > cap and spider is not None and hasattr(spider, "note"):
-            spider.note(
+        context = getattr(self.crawler, "newswatch", None)
+        if asked > cap and context is not None and context.recorder is not None:
+            context.recorder.note(
                 f"{key}: robots.txt asks for a Crawl-delay of {asked:g} s; waiting {cap:g} s "
                 f"between requests ({settings.ENV_MAX_CRAWL_DELAY})"
             )

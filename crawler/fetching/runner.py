@@ -12,7 +12,6 @@ import logging
 import os
 import pickle
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from scrapy.settings import Settings
 from crawler.config import Source
 from crawler.fetching.middlewares import reset_robots
 from crawler.fetching.politeness import reset_host_clocks
+from crawler.fetching.runs import CrawlContext, SourceResult, attach, context_of
 from crawler.fetching.spiders import spider_for
 from crawler.pipeline.workers import shared_pool, shutdown_shared_pool
 from crawler.settings import MAX_REASONS, near_dup_threshold, scrapy_settings
@@ -83,34 +83,6 @@ def warm_pool_first(sources: Sequence[Source], states: dict[str, dict[str, Any]]
     return any(states.get(source.name, {}).get("last_attempt") is None for source in sources)
 
 
-@dataclass(slots=True)
-class SourceResult:
-    """How one source's run went: what the summary prints and ``crawl_runs`` keeps."""
-
-    source: str
-    ok: bool
-    counts: RunCounts
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    not_modified: bool = False
-    retry_after: float | None = None
-    validators: dict[str, str | None] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "ok": self.ok,
-            "not_modified": self.not_modified,
-            "error": self.error,
-            "warnings": self.warnings,
-            "started_at": self.started_at.isoformat() if self.started_at else None,
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-            **self.counts.as_dict(),
-        }
-
-
 def _spider_class(source: Source) -> type:
     """A per-source subclass whose ``custom_settings`` carry that source's politeness and headers.
 
@@ -123,6 +95,7 @@ def _spider_class(source: Source) -> type:
         "DOWNLOAD_DELAY": source.delay,
         "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
         "ITEM_PIPELINES": {"crawler.pipeline.pipelines.StorePipeline": 300},
+        "EXTENSIONS": {"crawler.fetching.runs.RunRecorder": 0},
     }
     if source.headers:
         extra = source.header_dict
@@ -135,35 +108,6 @@ def _spider_class(source: Source) -> type:
             **{k: v for k, v in extra.items() if k.lower() != "user-agent"},
         }
     return type(base.__name__, (base,), {"custom_settings": custom})
-
-
-def _result(source: Source, crawler: Crawler, started: datetime) -> SourceResult:
-    spider = crawler.spider
-    now = datetime.now(UTC)
-    if spider is None:
-        return SourceResult(
-            source.name, False, RunCounts(), "spider did not start", [], started, now
-        )
-    counts: RunCounts = spider.counts
-    stats = crawler.stats.get_stats() if crawler.stats else {}
-    exceptions = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
-    counts.errors += exceptions
-    error = spider.error
-    reason = stats.get("finish_reason")
-    if error is None and reason not in (None, "finished"):
-        error = f"crawl stopped: {reason}"
-    return SourceResult(
-        source.name,
-        error is None,
-        counts,
-        error,
-        spider.warnings,
-        started,
-        now,
-        not_modified=spider.not_modified,
-        retry_after=spider.retry_after,
-        validators=spider.validators,
-    )
 
 
 def run_crawl(
@@ -201,7 +145,8 @@ def run_crawl(
         run_id = store.start_run(source.name, os.getpid())
         state = states.get(source.name, {})
         validators = {"etag": state.get("etag"), "last_modified": state.get("last_modified")}
-        process.crawl(crawler, source=source, store=store, validators=validators)
+        attach(crawler, CrawlContext(source, store, validators))
+        process.crawl(crawler, source=source)
         runs.append((source, crawler, run_id))
     try:
         process.start()
@@ -231,12 +176,22 @@ def run_crawl(
     return results
 
 
+def _result(source: Source, crawler: Crawler, started: datetime) -> SourceResult:
+    recorder = context_of(crawler).recorder
+    if recorder is None or crawler.spider is None:
+        return SourceResult(
+            source.name, False, RunCounts(), "spider did not start", [], started, datetime.now(UTC)
+        )
+    return recorder.result(crawler.stats.get_stats() if crawler.stats else {}, started)
+
+
 def _watch(crawler: Crawler, source: Source, hook: ProgressHook) -> None:
     """Report the source's counters whenever a response arrives or an item is stored."""
 
     def changed(*_: Any, **__: Any) -> None:
-        if crawler.spider is not None:
-            hook(source.name, crawler.spider.counts)
+        recorder = context_of(crawler).recorder
+        if recorder is not None:
+            hook(source.name, recorder.counts)
 
     for sig in (signals.response_received, signals.item_scraped, signals.spider_closed):
         crawler.signals.connect(changed, signal=sig, weak=False)

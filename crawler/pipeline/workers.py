@@ -35,7 +35,7 @@ from storage.types import ArticleRecord
 log = logging.getLogger(__name__)
 
 PRELOAD = (
-    "crawler.pipeline.pipelines",
+    "crawler.pipeline.process",
     "crawler.articles.extraction",
     "crawler.analysis.scoring",
     "crawler.identity.fingerprint",
@@ -91,7 +91,7 @@ def _extract_batch(
     jobs: list[tuple[RawPage, Source, datetime]],
 ) -> list[ArticleRecord | Exception]:
     """Extract several pages in one task; each page's outcome is its record or its error."""
-    from crawler.pipeline.pipelines import NotAnArticle, process_page
+    from crawler.pipeline.process import NotAnArticle, process_page
 
     out: list[ArticleRecord | Exception] = []
     for page, source, now in jobs:
@@ -161,7 +161,7 @@ class ExtractionPool:
     async def process(self, page: RawPage, source: Source) -> ArticleRecord:
         """Extract one page into a record: inline for the first pages, then in a worker, batched
         with the pages that arrive meanwhile (:data:`BATCH_PAGES`, :data:`BATCH_WAIT_S`)."""
-        from crawler.pipeline.pipelines import process_page
+        from crawler.pipeline.process import process_page
 
         now = datetime.now(UTC)
         if self.workers == 0 or self.inline_left > 0:

@@ -31,8 +31,8 @@ class FeedSpider(SourceSpider):
             max_entries=settings.MAX_FEED_ENTRIES,
         )
         if parsed.error:
-            self.fail(f"feed unusable: {parsed.error}")
+            self.run.fail(f"feed unusable: {parsed.error}")
             return
         if parsed.warning:
-            self.warnings.append(parsed.warning)
+            self.run.warn(parsed.warning)
         yield from self.follow_articles(parsed.entries)

@@ -17,7 +17,8 @@ from scrapy.http import Response
 from twisted.python.failure import Failure
 
 from crawler.documents.listing import extract_links, next_page
-from crawler.fetching.spiders.base import SourceSpider, describe_failure
+from crawler.fetching.failures import describe_failure
+from crawler.fetching.spiders.base import SourceSpider
 from crawler.items import FeedEntry
 
 
@@ -51,13 +52,13 @@ class ListingSpider(SourceSpider):
                 deny=source.deny,
             )
         except ValueError as exc:
-            self.fail(f"listing page {response.url} unusable: {exc}")
+            self.run.fail(f"listing page {response.url} unusable: {exc}")
             return
         if not links:
             if page == 1:
-                self.fail(self.no_links_reason())
+                self.run.fail(self.no_links_reason())
                 return
-            self.warnings.append(f"page {page} ({response.url}): {self.no_links_reason()}")
+            self.run.warn(f"page {page} ({response.url}): {self.no_links_reason()}")
         fresh = [link for link in links if link not in self.links_seen]
         room = None if source.max_items is None else source.max_items - len(self.links_seen)
         if room is not None:
@@ -81,4 +82,4 @@ class ListingSpider(SourceSpider):
 
     def page_failed(self, failure: Failure) -> None:
         """A later page failing keeps what the first pages gave; it is reported, not fatal."""
-        self.warnings.append(f"listing page not read: {describe_failure(failure)}")
+        self.run.warn(f"listing page not read: {describe_failure(failure)}")

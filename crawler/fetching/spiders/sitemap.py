@@ -22,7 +22,8 @@ from twisted.python.failure import Failure
 
 from crawler.articles.dates import dayfirst_for
 from crawler.documents.sitemaps import is_recent, parse_sitemap, sitemaps_from_robots
-from crawler.fetching.spiders.base import SourceSpider, describe_failure
+from crawler.fetching.failures import describe_failure
+from crawler.fetching.spiders.base import SourceSpider
 from crawler.items import FeedEntry
 
 MAX_DEPTH = 3
@@ -106,7 +107,7 @@ class SitemapSpider(SourceSpider):
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         found = sitemaps_from_robots(response.body, response.url)
         if not found:
-            self.fail(f"robots.txt at {response.url} lists no Sitemap: set url to the sitemap")
+            self.run.fail(f"robots.txt at {response.url} lists no Sitemap: set url to the sitemap")
             return
         for index, url in enumerate(found[:MAX_SITEMAPS]):
             self.sitemaps_seen.add(url)
@@ -146,7 +147,7 @@ class SitemapSpider(SourceSpider):
         if doc.error:
             self._sitemap_problem(f"sitemap {response.url} unusable: {doc.error}", depth)
         if doc.warning:
-            self.warnings.append(f"{response.url}: {doc.warning}")
+            self.run.warn(f"{response.url}: {doc.warning}")
         if doc.kind == "sitemapindex":
             yield from self._children(doc.sitemaps, depth + 1)
         for entry in doc.entries:
@@ -165,10 +166,10 @@ class SitemapSpider(SourceSpider):
             if not is_recent(FeedEntry(link=url, updated=lastmod), max_age, self.now):
                 continue
             if depth > MAX_DEPTH:
-                self.warnings.append(f"sitemap {url} not read: nested deeper than {MAX_DEPTH}")
+                self.run.warn(f"sitemap {url} not read: nested deeper than {MAX_DEPTH}")
                 continue
             if len(self.sitemaps_seen) >= MAX_SITEMAPS:
-                self.warnings.append(f"sitemap {url} not read: over {MAX_SITEMAPS} sitemaps")
+                self.run.warn(f"sitemap {url} not read: over {MAX_SITEMAPS} sitemaps")
                 continue
             self.sitemaps_seen.add(url)
             self.pending += 1
@@ -189,9 +190,9 @@ class SitemapSpider(SourceSpider):
         the other sitemaps' articles are still good."""
         self.sitemap_errors.append(reason)
         if depth == 0:
-            self.fail(reason)
+            self.run.fail(reason)
         else:
-            self.warnings.append(reason)
+            self.run.warn(reason)
 
     def _maybe_finish(self) -> Iterator[scrapy.Request]:
         if self.pending > 0:
@@ -205,7 +206,7 @@ class SitemapSpider(SourceSpider):
             deny=self.source.deny,
         )
         dropped = len(self.collected) - len(entries)
-        self.counts.entries += dropped
-        self.counts.skipped += dropped
+        self.run.counts.entries += dropped
+        self.run.counts.skipped += dropped
         self.collected = []
         yield from self.follow_articles(entries)
