@@ -26,6 +26,8 @@ from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bom
 
+from crawler.articles.textrepair import fix_page_encoding
+
 _FALLBACK_ERRORS = "newswatch-cp1252-bytes"
 
 _MAGIC: tuple[tuple[bytes, str], ...] = (
@@ -130,9 +132,16 @@ def decode_html(html: bytes | str) -> str:
     - declared UTF-8 (or UTF-16/32 in a meta tag, which browsers read as UTF-8), or nothing
       declared: UTF-8, with any bytes that are not UTF-8 read as Windows-1252 (never U+FFFD);
     - declared anything else, but the bytes are valid non-ASCII UTF-8: UTF-8.
+
+    Text that was UTF-8 decoded as Windows-1252 before it was written ("MÃ©xico") is then
+    repaired on the whole page (:func:`crawler.articles.textrepair.fix_page_encoding`).
     """
     if isinstance(html, str):
         return html
+    return fix_page_encoding(_decode_bytes(html))
+
+
+def _decode_bytes(html: bytes) -> str:
     bom_encoding, _ = read_bom(html)
     if bom_encoding is None:
         declared = html_body_declared_encoding(html)
