@@ -79,6 +79,11 @@ def test_check_online_cli_refuses_every_hostile_hop_and_keeps_its_deadline(
             env={"NEWSWATCH_ALLOW_PRIVATE": "127.0.0.1", "NEWSWATCH_DOWNLOAD_TIMEOUT": "3"},
         )  # fmt: skip
         took = time.monotonic() - started
+        link_local = ("metadata", "mapped", "mapped_hex", "decimal")
+        allowed = cli(
+            "sources", "--check", "--online", "--config", str(cfg), "--format", "json",
+            *link_local, env={"NEWSWATCH_ALLOW_PRIVATE": "1"},
+        )  # fmt: skip
     assert result.returncode == 1, result.stderr
     by_name = {r["name"]: r for r in json.loads(result.stdout)}
     assert by_name["good"]["ok"] is True, by_name["good"]
@@ -90,6 +95,9 @@ def test_check_online_cli_refuses_every_hostile_hop_and_keeps_its_deadline(
     assert ftp.connections == 0
     assert by_name["trickle"]["problem"] == "no answer within 3 s"
     assert took < 15, took
+    assert allowed.returncode == 1, allowed.stderr
+    for row in json.loads(allowed.stdout):
+        assert "link-local" in row["problem"] and "never fetched" in row["problem"], row
 
 
 def test_fetch_gives_up_on_a_one_byte_per_second_body_at_its_deadline() -> None:
