@@ -261,3 +261,23 @@ def test_one_crawl_reports_every_limit_in_its_warnings(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         texts = " ".join(t + x for t, x in conn.execute("SELECT title, text FROM articles"))
     assert "\ufffd" not in texts and "Ã" not in texts and "Cooperación" in texts
+
+
+# -- the same class elsewhere: stored pages ----------------------------------------------------
+
+
+def test_a_stored_page_is_inflated_only_up_to_its_bound() -> None:
+    from storage.records import compress_html, decompress_html
+
+    page = "<p>México</p>".encode() * 1000
+    assert decompress_html(compress_html(page)) == page
+    assert decompress_html(zlib.compress(page)) == page
+    unknown_size = zstandard.ZstdCompressor(write_content_size=False).compress(page)
+    assert decompress_html(unknown_size) == page
+    for blob in (compress_html(page), unknown_size, zlib.compress(page)):
+        with pytest.raises(ValueError, match="larger than 4096 bytes when decompressed"):
+            decompress_html(blob, max_bytes=4096)
+    header = b"\x28\xb5\x2f\xfd\xc0\x58" + (1 << 40).to_bytes(8, "little")
+    announces_a_tebibyte = header + b"\x01\x00\x00"  # one empty last block
+    with pytest.raises(ValueError, match="larger than 1073741824 bytes"):
+        decompress_html(announces_a_tebibyte)
