@@ -61,12 +61,49 @@ def compress_html(raw: bytes) -> bytes:
     return compressor.compress(raw)
 
 
-def decompress_html(blob: bytes) -> bytes:
+MAX_STORED_PAGE = 1024 * 1024 * 1024
+"""No stored page is larger: the crawl's page-size cap cannot be set above 1 GiB."""
+
+
+def decompress_html(blob: bytes, max_bytes: int = MAX_STORED_PAGE) -> bytes:
     """The page as fetched from a stored blob: a zstd frame, or the zlib stream that databases
-    written before zstd hold (the two are told apart by zstd's magic number)."""
+    written before zstd hold (the two are told apart by zstd's magic number).
+
+    Inflated to at most ``max_bytes``: a damaged or planted blob (a zstd header can announce
+    any size, which the library would allocate up front) raises ValueError instead of
+    exhausting memory.
+    """
+    too_large = f"stored page larger than {max_bytes} bytes when decompressed"
     if blob[:4] == _ZSTD_MAGIC:
-        return zstandard.ZstdDecompressor().decompress(blob)
-    return zlib.decompress(blob)
+        try:
+            declared = zstandard.frame_content_size(blob)
+        except zstandard.ZstdError as exc:
+            raise ValueError(f"damaged stored page: {exc}") from None
+        if declared > max_bytes:
+            raise ValueError(too_large)
+        if declared >= 0:
+            return zstandard.ZstdDecompressor().decompress(blob)
+        out = _read_bounded(zstandard.ZstdDecompressor().stream_reader(blob), max_bytes)
+    else:
+        inflater = zlib.decompressobj()
+        out = inflater.decompress(blob, max_bytes + 1)
+    if len(out) > max_bytes:
+        raise ValueError(too_large)
+    return out
+
+
+def _read_bounded(reader: Any, max_bytes: int) -> bytes:
+    """Everything ``reader`` yields, stopping once it passes ``max_bytes``."""
+    chunks: list[bytes] = []
+    total = 0
+    with reader:
+        while total <= max_bytes:
+            chunk = reader.read(1024 * 1024)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    return b"".join(chunks)
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -62,7 +62,7 @@ def _crawl(cfg: Path, db: Path) -> list[dict]:
             str(db),
             "--format",
             "json",
-        ],  # fmt: skip
+        ],
         capture_output=True,
         text=True,
         timeout=120,

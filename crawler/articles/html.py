@@ -5,11 +5,20 @@ loads through here, so a page is decoded by one charset rule and parsed into the
 tree wherever it is read. Parsing uses trafilatura's loader because the body extractor expects
 exactly the tree that loader builds (comments and processing instructions removed).
 
+Two kinds of body are not decoded as a page at all: binary files (an image, a PDF, an archive)
+that a server labels ``text/html``, found by :func:`binary_kind`, and nothing. Page bytes whose
+declared charset contradicts them are decoded by what they are (see :func:`decode_html`), so a
+CMS that declares one charset and writes another yields no mojibake for the repair step to guess
+at.
+
 This module sits beside the extraction package rather than inside it: ``crawler.documents``
 loads pages too, and the extraction package imports ``crawler.documents.listing``.
 """
 
 from __future__ import annotations
+
+import codecs
+import re
 
 import lxml.html
 from lxml import etree
@@ -17,7 +26,82 @@ from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 from w3lib.encoding import html_body_declared_encoding, html_to_unicode, read_bom
 
-_SINGLE_BYTE_LATIN = {"cp1252", "iso-8859-1", "latin-1", "latin1", "windows-1252", "iso8859-1"}
+from crawler.articles.textrepair import fix_page_encoding
+
+_FALLBACK_ERRORS = "newswatch-cp1252-bytes"
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"%PDF-", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"PK\x05\x06", "a ZIP archive"),
+    (b"\x1f\x8b", "gzip data"),
+    (b"\x28\xb5\x2f\xfd", "zstd data"),
+    (b"BZh", "bzip2 data"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7z archive"),
+    (b"Rar!\x1a\x07", "a RAR archive"),
+    (b"\x7fELF", "an executable"),
+    (b"MZ\x90\x00", "an executable"),
+    (b"\x00asm", "WebAssembly"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"wOFF", "a font"),
+    (b"wOF2", "a font"),
+    (b"OggS", "an audio or video file"),
+    (b"ID3", "an MP3 file"),
+    (b"\x00\x00\x01\x00", "an icon"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Office document"),
+)
+_RIFF_KINDS = {b"WEBP": "a WebP image", b"WAVE": "an audio file", b"AVI ": "a video file"}
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+_SAMPLE = 8192
+_MAX_CONTROL_SHARE = 0.05
+"""Text, even broken text, has almost no control bytes; random or compressed data has ~10%. A
+page with a few stray NULs (a CMS bug the repair step removes) stays well under 5%."""
+
+
+def binary_kind(raw: bytes) -> str | None:
+    """What a body is when it is a binary file rather than a page (``"a PNG image"``), else None.
+
+    Read from the bytes, never from the Content-Type: servers label images, PDFs and archives
+    ``text/html``, and decoding one as a page would store noise as an article. UTF-16 and
+    UTF-32 pages (which are full of NULs) are recognised by their byte-order mark.
+    """
+    head = raw[:_SAMPLE]
+    if not head or read_bom(head)[0] is not None:
+        return None
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] in _RIFF_KINDS:
+        return _RIFF_KINDS[head[8:12]]
+    if head[4:8] == b"ftyp":
+        return "a video or image file (ISO media)"
+    control = len(_CONTROL_BYTES.findall(head))
+    if control > _MAX_CONTROL_SHARE * len(head):
+        return f"binary data ({100 * control // len(head)}% control bytes)"
+    return None
+
+
+def _cp1252_bytes(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: bytes that are not UTF-8 are read as Windows-1252, one by one (the
+    few bytes 1252 leaves undefined as Latin-1, whose control characters the repair drops)."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    text = "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in bad)
+    return text, error.end
+
+
+codecs.register_error(_FALLBACK_ERRORS, _cp1252_bytes)
+
+
+def _utf8_else_cp1252(raw: bytes) -> str:
+    """UTF-8 where the bytes are UTF-8, Windows-1252 for those that are not: right for a UTF-8
+    page, a Windows-1252 page, and a UTF-8 page with Latin-1 fragments pasted in."""
+    return raw.decode("utf-8", errors=_FALLBACK_ERRORS)
 
 
 def _looks_like_utf8(raw: bytes) -> bool:
@@ -38,28 +122,46 @@ def _auto_detect(raw: bytes) -> str:
 
 
 def decode_html(html: bytes | str) -> str:
-    """Decode page bytes: BOM, then ``<meta charset>``, then UTF-8 validity, then Windows-1252.
+    """Decode page bytes: a BOM decides; else the bytes overrule a ``<meta charset>`` they
+    contradict; else the declaration; with none, UTF-8 then Windows-1252.
 
-    A page that declares Latin-1 but is valid non-ASCII UTF-8 is decoded as UTF-8; a CMS that
-    lies about its charset is far more common than Latin-1 text that happens to be valid UTF-8.
+    The HTTP header's charset is not consulted: headers and meta tags disagree often, and the
+    bytes settle it. A CMS that lies about its charset is far more common than text in a legacy
+    charset that happens to be valid UTF-8, so:
+
+    - declared UTF-8 (or UTF-16/32 in a meta tag, which browsers read as UTF-8), or nothing
+      declared: UTF-8, with any bytes that are not UTF-8 read as Windows-1252 (never U+FFFD);
+    - declared anything else, but the bytes are valid non-ASCII UTF-8: UTF-8.
+
+    Text that was UTF-8 decoded as Windows-1252 before it was written ("MÃ©xico") is then
+    repaired on the whole page (:func:`crawler.articles.textrepair.fix_page_encoding`).
     """
     if isinstance(html, str):
         return html
+    return fix_page_encoding(_decode_bytes(html))
+
+
+def _decode_bytes(html: bytes) -> str:
     bom_encoding, _ = read_bom(html)
     if bom_encoding is None:
         declared = html_body_declared_encoding(html)
-        if declared in _SINGLE_BYTE_LATIN and _looks_like_utf8(html):
+        if declared is None or declared.startswith("utf"):
+            return _utf8_else_cp1252(html)
+        if _looks_like_utf8(html):
             return html.decode("utf-8")
     _, text = html_to_unicode(None, html, auto_detect_fun=_auto_detect)
     return text
 
 
 def parse_html(html: bytes | str) -> HtmlElement | None:
-    """The page's tree, or None when there is no document (empty or blank input).
+    """The page's tree, or None when there is no document (empty or blank input, or a binary
+    file: see :func:`binary_kind`).
 
     A bare fragment that the loader rejects as "not HTML" is parsed again wrapped in a full
     document, so a snippet still gives a tree.
     """
+    if isinstance(html, bytes) and binary_kind(html) is not None:
+        return None
     text = decode_html(html)
     if not text.strip():
         return None

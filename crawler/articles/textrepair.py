@@ -112,6 +112,17 @@ def repair_text(text: str) -> str:
     return normalize_whitespace(text)
 
 
+def fix_page_encoding(page: str) -> str:
+    """Undo UTF-8 that was decoded as Windows-1252 (once or more) in a whole page, before it is
+    parsed. Done on the page rather than on extracted text because extraction drops characters
+    that are part of the damage (the soft hyphen in ``Ã\u00ad``, which was an ``í``), after which
+    it can no longer be undone. Only ftfy's encoding repair runs, and only on pages that show the
+    pattern, so markup and clean pages pass untouched."""
+    if page.isascii() or not _MOJIBAKE_HINT.search(page):
+        return page
+    return ftfy.fix_encoding(page)
+
+
 def fix_mojibake(text: str) -> str:
     """Run ftfy only when a UTF-8-read-as-Latin-1 pattern is present; ftfy is the slow step."""
     if _MOJIBAKE_HINT.search(text):

@@ -2,14 +2,17 @@
 
 Pure: bytes in, :class:`SitemapDoc` out; the spider decides what to fetch. Sitemaps are untrusted
 input that can be huge, so three limits hold no matter what the body says: gzip is inflated
-incrementally and stops at ``max_bytes`` (a 200 KB gzip bomb inflates to 200 MB), the XML parser
-never resolves entities or touches the network (XXE, billion laughs), and at most
-``max_entries`` entries come back. Like feeds, problems never raise: nothing usable → ``error``,
-usable but odd → ``warning``.
+incrementally and stops at ``max_bytes`` (the crawl's page-size cap, ``NEWSWATCH_MAX_PAGE_BYTES``,
+the same cap Scrapy applies to every ``Content-Encoding``), the XML parser never resolves
+entities or touches the network (XXE, billion laughs), and at most ``max_entries`` entries come
+back. Like feeds, problems never raise: nothing usable → ``error``, usable but odd → ``warning``;
+a document the parser had to stop reading early (an entity attack, a node over libxml2's size or
+depth limits) is a warning that says how many entries were lost, never a silent short list.
 """
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,13 +21,13 @@ from functools import partial
 
 from lxml import etree
 
+from crawler import settings
 from crawler.articles.dates import parse_date
 from crawler.identity.urls import absolute_url, is_http_url
 from crawler.items import FeedEntry
 
 GZIP_MAGIC = b"\x1f\x8b"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 _INFLATE_CHUNK = 1024 * 1024
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -61,15 +64,18 @@ def parse_sitemap(
     tz: tzinfo | None = None,
     dayfirst: bool = True,
     max_entries: int = 50000,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = None,
 ) -> SitemapDoc:
     """Parse a sitemap fetched from ``url`` (relative locs resolve against it).
 
     Dates go through :func:`crawler.articles.dates.parse_date`: W3C datetimes on its strict fast
     path, the RFC 822 and sloppy dates found in the wild on its lenient one. Without an offset
     they are read in ``tz`` (the source's zone), else UTC; numeric ones day-first unless
-    ``dayfirst`` is False.
+    ``dayfirst`` is False. ``max_bytes`` (default: the crawl's page-size cap) bounds the body
+    after decompression.
     """
+    if max_bytes is None:
+        max_bytes = settings.max_page_bytes()
     try:
         data = _decompress(body, max_bytes) if body[:2] == GZIP_MAGIC else body
     except SitemapTooLarge as exc:
@@ -123,15 +129,19 @@ def _safe_parser() -> etree.XMLParser:
 
 
 def _local(element: etree._Element) -> str:
+    """The tag's local name, lower-cased; a recovering parser keeps an undeclared prefix in the
+    tag (``news:title``), which ``etree.QName`` would reject, so it is split off by hand."""
     tag = element.tag
     if not isinstance(tag, str):
         return ""
-    return etree.QName(tag).localname.lower()
+    return tag.rpartition("}")[2].rpartition(":")[2].lower()
 
 
 def _namespace(element: etree._Element) -> str | None:
     tag = element.tag
-    return etree.QName(tag).namespace if isinstance(tag, str) else None
+    if not isinstance(tag, str) or not tag.startswith("{"):
+        return None
+    return tag[1:].partition("}")[0]
 
 
 def _text(element: etree._Element | None) -> str | None:
@@ -151,20 +161,49 @@ def _child(element: etree._Element, name: str) -> etree._Element | None:
 
 
 def _parse_xml(data: bytes, url: str, read_date: DateReader, max_entries: int) -> SitemapDoc:
+    parser = _safe_parser()
     try:
-        root = etree.fromstring(data, _safe_parser())
+        root = etree.fromstring(data, parser)
     except (etree.XMLSyntaxError, ValueError) as exc:
         return SitemapDoc(kind="unknown", error=f"not a sitemap: unparseable XML ({exc})")
     if root is None:
         return SitemapDoc(kind="unknown", error="not a sitemap: unparseable XML")
     name = _local(root)
-    if name == "urlset":
-        return _parse_urlset(root, url, read_date, max_entries)
-    if name == "sitemapindex":
-        return _parse_index(root, url, read_date, max_entries)
+    if name in ("urlset", "sitemapindex"):
+        if name == "urlset":
+            doc = _parse_urlset(root, url, read_date, max_entries)
+        else:
+            doc = _parse_index(root, url, read_date, max_entries)
+        cut = _cut_short(parser, data, root, "url" if name == "urlset" else "sitemap")
+        doc.warning = "; ".join(w for w in (cut, doc.warning) if w) or None
+        return doc
     if name in {"html", "head", "body"}:
         return SitemapDoc(kind="unknown", error="not a sitemap: got an HTML page")
     return SitemapDoc(kind="unknown", error=f"not a sitemap: root element <{name or '?'}>")
+
+
+def _cut_short(parser: etree.XMLParser, data: bytes, root: etree._Element, tag: str) -> str | None:
+    """Say so when the recovering parser stopped before the end of the document.
+
+    libxml2 gives up at an entity amplification attack, a text node over its size limit or
+    nesting past its depth limit, and in recover mode hands back what it had read so far. The
+    ``<url>`` (``<sitemap>``) tags in the bytes, counted only when the parser logged an error,
+    tell how many entries that cost.
+    """
+    errors = [e for e in parser.error_log if e.level >= etree.ErrorLevels.ERROR]
+    if not errors:
+        return None
+    written = len(re.findall(rb"<(?:[\w.-]+:)?" + tag.encode() + rb"[\s>/]", data, re.I))
+    read = sum(1 for node in root.iter("{*}*") if _local(node) == tag)
+    if written <= read:
+        return None
+    last = errors[-1]
+    reason = " ".join(str(last.message).split())
+    where = f" at line {last.line}" if last.line > 1 else ""
+    return (
+        f"sitemap cut short by the XML parser{where} ({reason}): "
+        f"read {read} of {written} <{tag}> entries, the rest are lost"
+    )
 
 
 def _truncation_warning(kept: int, total: int) -> str | None:

@@ -2,8 +2,10 @@
 many items does it yield — with a suggested fix when it is not what the config says.
 
 This runs outside a crawl (one short GET per source, plus robots.txt or one sitemap when that
-is what tells the story), so it uses plain ``http.client`` with our User-Agent, a total deadline,
-a size cap and the crawl's address rule on every redirect hop. Classification reuses the crawler's pure parsers, so "works here" means "works in a crawl".
+is what tells the story), so it uses plain ``http.client`` with our User-Agent, and the crawl's
+limits: its download timeout as a total deadline per fetch (redirects and a trickling body
+included), its page-size cap, and its address rule on every redirect hop, http(s) only.
+Classification reuses the crawler's pure parsers, so "works here" means "works in a crawl".
 """
 
 from __future__ import annotations
@@ -29,8 +31,6 @@ from crawler.fetching.addresses import refusal_reason, resolve
 from crawler.fetching.spiders.sitemap import is_site_root, robots_url
 from crawler.settings import PrivateAllowance
 
-CHECK_TIMEOUT = 20.0
-CHECK_MAX_BYTES = 10 * settings.MiB
 CHECK_WORKERS = 8
 CHECK_MAX_REDIRECTS = 5
 REDIRECT_CODES = (301, 302, 303, 307, 308)
@@ -85,15 +85,21 @@ def fetch(
     url: str,
     headers: dict[str, str] | None = None,
     *,
-    timeout: float = CHECK_TIMEOUT,
-    max_bytes: int = CHECK_MAX_BYTES,
+    timeout: float | None = None,
+    max_bytes: int | None = None,
 ) -> Fetched:
     """GET ``url`` with our User-Agent; HTTP errors are answers, not exceptions.
 
-    ``timeout`` bounds the whole exchange, redirects and a trickling body included. Redirects
+    ``timeout`` (default: the crawl's ``NEWSWATCH_DOWNLOAD_TIMEOUT``) bounds the whole exchange,
+    redirects and a trickling body included; ``max_bytes`` defaults to the crawl's
+    ``NEWSWATCH_MAX_PAGE_BYTES``. Redirects
     are followed here, at most :data:`CHECK_MAX_REDIRECTS`, and every hop passes the same
     address rule as a crawl (``crawler.fetching.addresses``) before anything connects to it.
     """
+    if timeout is None:
+        timeout = settings.download_timeout()
+    if max_bytes is None:
+        max_bytes = settings.max_page_bytes()
     deadline = time.monotonic() + timeout
     allow = settings.private_allowance()
     request_headers = {

@@ -114,10 +114,14 @@ def apply_keep_policy(record: ArticleRecord, keep: str) -> ArticleRecord:
 def process_page(page: RawPage, source: Source, now: datetime | None = None) -> ArticleRecord:
     """Extract one fetched page into a record; raises :class:`NotAnArticle` with the reason."""
     from crawler.articles.extraction import ExtractRules, extract
+    from crawler.articles.html import binary_kind
 
     ctype = page.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in HTML_TYPES:
         raise NotAnArticle(f"not an HTML page ({ctype})")
+    binary = binary_kind(page.body)
+    if binary is not None:
+        raise NotAnArticle(f"not an HTML page: {binary} served as {ctype or 'no type'}")
     rules = ExtractRules(
         body_selector=source.body_selector,
         title_selector=source.title_selector,

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import IO, Annotated, Any
 
 import typer
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -31,6 +32,7 @@ from scheduler.cli.common import (
     stderr,
     stdout,
 )
+from storage.outfile import OutputRefused, write_output
 from storage.search import Analysis, export, search, search_posts, story
 
 STORY_KEYS = (
@@ -304,19 +306,21 @@ def export_cmd(
             languages=lang or None,
             limit=limit,
         )
-        if fmt == "table":
-            _print_export_table(records)
-        elif output is None:
-            emit_records(records, fmt)
-        else:
+        if output is not None:
             count = _write_file(records, fmt, output)
             stderr.print(f"wrote {count} articles to {output}")
+        elif fmt == "table":
+            _print_export_table(records, stdout)
+        else:
+            emit_records(records, fmt)
 
 
-def _print_export_table(records: Any) -> None:
+def _print_export_table(records: Any, console: Console) -> int:
+    """The export as a table on ``console``; returns how many rows."""
     table = Table()
     for col in ("id", "published", "source", "title"):
         table.add_column(col)
+    count = 0
     for r in records:
         table.add_row(
             str(r["id"]),
@@ -324,17 +328,24 @@ def _print_export_table(records: Any) -> None:
             Text(r.get("source") or ""),
             Text(r.get("title") or ""),
         )
-    stdout.print(table)
+        count += 1
+    console.print(table)
+    return count
+
+
+def _table_to(stream: IO[str], records: Any) -> int:
+    """A table in a file: plain text, as wide as its rows (no terminal to fit)."""
+    console = Console(file=stream, width=10_000, color_system=None, highlight=False)
+    return _print_export_table(records, console)
 
 
 def _write_file(records: Any, fmt: str, output: Path) -> int:
-    """Write beside ``output`` and rename, so a failed export never leaves half a file there."""
-    tmp = output.with_name(output.name + ".part")
+    """Through :func:`storage.outfile.write_output`: a file is replaced whole or not at all."""
     try:
-        with tmp.open("w", encoding="utf-8", newline="") as fh:
-            count = emit_records(records, fmt, fh)
-        tmp.replace(output)
+        if fmt == "table":
+            return write_output(output, lambda fh: _table_to(fh, records))
+        return write_output(output, lambda fh: emit_records(records, fmt, fh))
+    except OutputRefused as exc:
+        raise UsageError(str(exc)) from None
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
-    return count

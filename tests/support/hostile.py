@@ -6,7 +6,8 @@ Routes (any prefix path works, the first segment picks the behaviour):
 - ``/flaky/<key>?fail=N&code=503&then=/doc/…`` — ``code`` N times, then what ``then`` serves.
 - ``/reset`` — the connection is reset (SO_LINGER 0 close) after the request is read.
 - ``/hang`` — nothing is ever sent; the handler waits until ``stop()`` (bounded by ``max_wait``).
-- ``/trickle`` — a 200 whose body arrives one byte at a time, forever (bounded by ``max_wait``).
+- ``/trickle[?every=S]`` — a 200 whose body arrives one byte every S seconds (default 0.2),
+  forever (bounded by ``max_wait``).
 - ``/loop/a`` ↔ ``/loop/b`` — a redirect loop; ``/chain/<n>`` — n redirects, then an article.
 - ``/redirect?to=URL`` — a 302 to ``URL`` (another host, 169.254.169.254 …).
 - ``/bomb`` — gzip, ~2 MB on the wire, 2 GiB unpacked (built once, cached in memory).
@@ -237,7 +238,7 @@ def _make_handler(server: HostileServer) -> type[BaseHTTPRequestHandler]:
                 server.stopping.wait(server.max_wait)
                 self.close_connection = True
             elif head == "trickle":
-                self.trickle()
+                self.trickle(float(query.get("every", "0.2")))
             elif head == "loop":
                 self.redirect("/loop/b" if path.endswith("/a") else "/loop/a")
             elif head == "chain":
@@ -270,13 +271,13 @@ def _make_handler(server: HostileServer) -> type[BaseHTTPRequestHandler]:
             self.connection.close()
             self.close_connection = True
 
-        def trickle(self) -> None:
+        def trickle(self, every: float) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.send_header("Content-Length", str(MiB))
             self.end_headers()
             deadline = time.monotonic() + server.max_wait
-            while time.monotonic() < deadline and not server.stopping.wait(0.2):
+            while time.monotonic() < deadline and not server.stopping.wait(every):
                 self.wfile.write(b" ")
                 self.wfile.flush()
             self.close_connection = True
