@@ -335,6 +335,7 @@ def test_clean_author(raw: str, names: list[str]) -> None:
         ("Jonathan Clark Nogales International", ["Jonathan Clark"]),
         ("JONATHAN CLARK nogales international", ["JONATHAN CLARK"]),
         ("Nogales International", ["Nogales International"]),
+        ("Redacción Nogales International", ["Redacción Nogales International"]),
         ("Ana Ruiz y Luis Gómez Nogales International", ["Ana Ruiz", "Luis Gómez"]),
     ],
 )

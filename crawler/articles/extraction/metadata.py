@@ -37,6 +37,9 @@ _INSTITUTION = re.compile(
     re.IGNORECASE,
 )
 """Bylines that name an institution: their "y"/"and" belongs to the name."""
+_DESK_WORDS = frozenset(
+    {"redacción", "redaccion", "staff", "agencias", "editorial", "newsroom", "equipo", "the"}
+)
 _AUTHOR_CUT = re.compile(r"\s*(?:\||•|·|\n|\s-\s|\s–\s|\s—\s).*$", re.DOTALL)
 _LANGUAGE_NAMES = {
     "spa": "es",
@@ -234,11 +237,14 @@ def authors_from(values: Iterable[str], site_names: Iterable[str] = ()) -> list[
 
 
 def _strip_site_name(name: str, site_names: Iterable[str]) -> str:
+    """``name`` without a trailing site name, unless what remains is only a desk's word
+    ("Redacción El Diario Nacional" names the outlet's newsroom and stays whole)."""
     folded = name.casefold()
     for site in site_names:
         tail = " " + site.casefold()
         if len(site) >= 4 and folded.endswith(tail) and len(folded) > len(tail) + 1:
-            return name[: -len(tail)].rstrip(" ,.-|")
+            person = name[: -len(tail)].rstrip(" ,.-|")
+            return name if person.casefold() in _DESK_WORDS else person
     return name
 
 
