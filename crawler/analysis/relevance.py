@@ -336,8 +336,36 @@ def score(
         (profile.matcher.find(title_tokens), profile.title_weight),
         (profile.matcher.find(text_tokens), None),
     ]
+    hits, per_topic, excluded_by = _gather(profile, streams, lead_chars)
+    groups_hit = {key[1] for key in hits if key[0] == "group"}  # type: ignore[index]
+    bilateral = _bilateral(profile, groups_hit)
+    topic_scores, matched, vetoes = _score_topics(profile, per_topic, excluded_by, groups_hit, hits)
+    ordered = dict(sorted(topic_scores.items(), key=lambda kv: (-kv[1], kv[0])))
+    top = max(ordered.values(), default=0.0)
+    relevance = min(1.0, top + profile.breadth_bonus * max(0, len(ordered) - 1))
+    if not bilateral:
+        relevance *= profile.unilateral_factor
+    relevance = round(relevance, 4)
+    return Score(
+        relevance=relevance,
+        relevant=relevance >= profile.threshold and relevance > 0,
+        topics=ordered,
+        matched=matched,
+        bilateral=bilateral,
+        vetoes=vetoes,
+        threshold=profile.threshold,
+    )
+
+
+_TopicHits = dict[str, list[tuple[int, Match, str, float]]]
+
+
+def _gather(
+    profile: Profile, streams: list[tuple[list[Match], float | None]], lead_chars: int
+) -> tuple[set[Hashable], _TopicHits, dict[str | None, list[str]]]:
+    """Every key hit, the weighted term matches per topic, and the exclusions per topic."""
     hits: set[Hashable] = set()
-    per_topic: dict[str, list[tuple[int, Match, str, float]]] = {}
+    per_topic: _TopicHits = {}
     excluded_by: dict[str | None, list[str]] = {}
     for stream, (matches, fixed_weight) in enumerate(streams):
         for m in matches:
@@ -350,9 +378,17 @@ def score(
                     per_topic.setdefault(topic, []).append((stream, m, term, multiplier))
                 elif kind == "exclude":
                     excluded_by.setdefault(key[1], []).append(m.pattern)  # type: ignore[index]
-    groups_hit = {key[1] for key in hits if key[0] == "group"}  # type: ignore[index]
-    bilateral = _bilateral(profile, groups_hit)
+    return hits, per_topic, excluded_by
 
+
+def _score_topics(
+    profile: Profile,
+    per_topic: _TopicHits,
+    excluded_by: dict[str | None, list[str]],
+    groups_hit: set[Any],
+    hits: set[Hashable],
+) -> tuple[dict[str, float], dict[str, dict[str, int]], dict[str, list[str]]]:
+    """Each topic's score (saturating in its weighted hits), its matched terms, its vetoes."""
     topic_scores: dict[str, float] = {}
     matched: dict[str, dict[str, int]] = {}
     vetoes: dict[str, list[str]] = {}
@@ -372,22 +408,7 @@ def score(
         value = 1.0 - math.exp(-total / profile.saturation)
         if value >= profile.topic_floor:
             topic_scores[topic.name] = round(value, 4)
-
-    ordered = dict(sorted(topic_scores.items(), key=lambda kv: (-kv[1], kv[0])))
-    top = max(ordered.values(), default=0.0)
-    relevance = min(1.0, top + profile.breadth_bonus * max(0, len(ordered) - 1))
-    if not bilateral:
-        relevance *= profile.unilateral_factor
-    relevance = round(relevance, 4)
-    return Score(
-        relevance=relevance,
-        relevant=relevance >= profile.threshold and relevance > 0,
-        topics=ordered,
-        matched=matched,
-        bilateral=bilateral,
-        vetoes=vetoes,
-        threshold=profile.threshold,
-    )
+    return topic_scores, matched, vetoes
 
 
 def _bilateral(profile: Profile, groups_hit: set[Any]) -> bool:
