@@ -1,0 +1,118 @@
+"""Extraction quality on both shared dev sets, ours beside trafilatura's default, in one run.
+
+Prints one JSON line per (corpus, extractor) with the set's score and CPU ms per page (decoding
+included), then one line comparing per-page kept ``with`` sentences on the eval set: pages where
+we keep fewer than trafilatura default, and fewer than half of what it keeps. Judging a change on
+both sets at once is the point: a rule that helps one and hurts the other is overfitting.
+
+    python -m tests.bench.bench_extraction_quality
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import trafilatura
+
+from crawler.articles.extraction import extract
+from tests.test_extraction_benchmark import page_scores
+from tests.test_extraction_eval import EvalPage, eval_pages, kept_counts, normalise
+
+SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus"
+BENCHMARK = SHARED / "extraction-benchmark-dev"
+EVAL = SHARED / "extraction-eval-dev"
+
+Extractor = Callable[[bytes, str], str]
+
+
+def ours(raw: bytes, url: str) -> str:
+    return extract(raw, url).text
+
+
+def trafilatura_default(raw: bytes, url: str) -> str:
+    return trafilatura.extract(raw, url=url) or ""
+
+
+EXTRACTORS: dict[str, Extractor] = {"ours": ours, "trafilatura_default": trafilatura_default}
+
+
+def _timed(extractor: Extractor, raw: bytes, url: str) -> tuple[str, float]:
+    start = time.process_time()
+    text = extractor(raw, url)
+    return text, time.process_time() - start
+
+
+def benchmark_pages(limit: int | None = None) -> list[tuple[str, bytes, str]]:
+    truth = json.loads((BENCHMARK / "ground-truth.json").read_text(encoding="utf-8"))
+    items = list(truth.items())[:limit]
+    return [
+        (item["url"], gzip.decompress((BENCHMARK / "html" / f"{pid}.html.gz").read_bytes()),
+         item["articleBody"])
+        for pid, item in items
+    ]  # fmt: skip
+
+
+def score_benchmark(extractor: Extractor, pages: list[tuple[str, bytes, str]]) -> dict:
+    precisions, recalls, cpu = [], [], 0.0
+    for url, raw, expected in pages:
+        text, spent = _timed(extractor, raw, url)
+        cpu += spent
+        precision, recall = page_scores(text, expected)
+        precisions.append(precision)
+        recalls.append(recall)
+    p = sum(precisions) / len(pages)
+    r = sum(recalls) / len(pages)
+    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    return {"score": round(f1, 4), "precision": round(p, 4), "recall": round(r, 4),
+            "cpu_ms_per_page": round(1000 * cpu / len(pages), 1)}  # fmt: skip
+
+
+def score_eval(extractor: Extractor, pages: list[EvalPage]) -> tuple[dict, list[int]]:
+    kept_with = kept_without = total_with = total_without = 0
+    cpu = 0.0
+    per_page: list[int] = []
+    for page in pages:
+        text, spent = _timed(extractor, page.raw, page.url)
+        cpu += spent
+        kept, leaked = kept_counts(normalise(text), page)
+        per_page.append(kept)
+        kept_with += kept
+        kept_without += leaked
+        total_with += len(page.with_)
+        total_without += len(page.without)
+    score = (kept_with + total_without - kept_without) / (total_with + total_without)
+    return {"score": round(score, 4), "with_kept": f"{kept_with}/{total_with}",
+            "without_leaked": f"{kept_without}/{total_without}",
+            "cpu_ms_per_page": round(1000 * cpu / len(pages), 1)}, per_page  # fmt: skip
+
+
+def run(quick: bool = False) -> Iterator[dict]:
+    limit = 10 if quick else None
+    bench = benchmark_pages(limit)
+    for name, extractor in EXTRACTORS.items():
+        yield {"corpus": "benchmark", "extractor": name, "pages": len(bench),
+               **score_benchmark(extractor, bench)}  # fmt: skip
+    pages = eval_pages(EVAL)[:limit]
+    kept: dict[str, list[int]] = {}
+    for name, extractor in EXTRACTORS.items():
+        record, kept[name] = score_eval(extractor, pages)
+        yield {"corpus": "eval", "extractor": name, "pages": len(pages), **record}
+    pairs = list(zip(kept["ours"], kept["trafilatura_default"], pages, strict=True))
+    yield {
+        "corpus": "eval",
+        "per_page": "ours vs trafilatura_default kept with",
+        "fewer": sum(1 for o, t, _ in pairs if o < t),
+        "more": sum(1 for o, t, _ in pairs if o > t),
+        "below_half": [p.url for o, t, p in pairs if o * 2 < t],
+        "fewer_pages": [f"{p.file} {o}/{t}" for o, t, p in pairs if o < t],
+    }
+
+
+if __name__ == "__main__":
+    for line in run(quick="--quick" in sys.argv[1:]):
+        print(json.dumps(line, ensure_ascii=False), flush=True)
