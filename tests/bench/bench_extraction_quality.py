@@ -19,6 +19,7 @@ from pathlib import Path
 
 import trafilatura
 
+from crawler.articles.extraction import body as body_module
 from crawler.articles.extraction import extract
 from tests.test_extraction_benchmark import page_scores
 from tests.test_extraction_eval import EvalPage, eval_pages, kept_counts, normalise
@@ -30,8 +31,35 @@ EVAL = SHARED / "extraction-eval-dev"
 Extractor = Callable[[bytes, str], str]
 
 
+class FallbackCounter:
+    """Counts pages on which the body extractor ran trafilatura more than once (the fallback)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.pages = 0
+        self._original = body_module._run_trafilatura
+
+    def __enter__(self) -> FallbackCounter:
+        def counting(*args: object, **kwargs: object) -> str:
+            self.calls += 1
+            return self._original(*args, **kwargs)
+
+        body_module._run_trafilatura = counting
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        body_module._run_trafilatura = self._original
+
+
+_COUNTER: FallbackCounter | None = None
+
+
 def ours(raw: bytes, url: str) -> str:
-    return extract(raw, url).text
+    before = _COUNTER.calls if _COUNTER else 0
+    text = extract(raw, url).text
+    if _COUNTER is not None and _COUNTER.calls - before > 1:
+        _COUNTER.pages += 1
+    return text
 
 
 def trafilatura_default(raw: bytes, url: str) -> str:
@@ -91,16 +119,39 @@ def score_eval(extractor: Extractor, pages: list[EvalPage]) -> tuple[dict, list[
             "cpu_ms_per_page": round(1000 * cpu / len(pages), 1)}, per_page  # fmt: skip
 
 
+def _fallback_pages(name: str, score: Callable[[], dict]) -> dict:
+    """Run ``score`` and, for our extractor, add on how many pages the fallback ran."""
+    global _COUNTER
+    if name != "ours":
+        return score()
+    with FallbackCounter() as counter:
+        _COUNTER = counter
+        try:
+            record = score()
+        finally:
+            _COUNTER = None
+    return {**record, "fallback_pages": counter.pages}
+
+
 def run(quick: bool = False) -> Iterator[dict]:
     limit = 10 if quick else None
     bench = benchmark_pages(limit)
+    trafilatura.extract(bench[0][1], url=bench[0][0], favor_recall=True)  # lazy imports, once
     for name, extractor in EXTRACTORS.items():
-        yield {"corpus": "benchmark", "extractor": name, "pages": len(bench),
-               **score_benchmark(extractor, bench)}  # fmt: skip
+        record = _fallback_pages(name, lambda e=extractor: score_benchmark(e, bench))
+        yield {"corpus": "benchmark", "extractor": name, "pages": len(bench), **record}
     pages = eval_pages(EVAL)[:limit]
     kept: dict[str, list[int]] = {}
     for name, extractor in EXTRACTORS.items():
-        record, kept[name] = score_eval(extractor, pages)
+        per_page: list[int] = []
+
+        def score(e: Extractor = extractor, out: list[int] = per_page) -> dict:
+            record, counts = score_eval(e, pages)
+            out.extend(counts)
+            return record
+
+        record = _fallback_pages(name, score)
+        kept[name] = per_page
         yield {"corpus": "eval", "extractor": name, "pages": len(pages), **record}
     pairs = list(zip(kept["ours"], kept["trafilatura_default"], pages, strict=True))
     yield {
