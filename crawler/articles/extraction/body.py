@@ -16,6 +16,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.xml import xmltotxt
 
+from crawler.articles.extraction.furniture import repeats_title
 from crawler.articles.extraction.values import clean
 from crawler.articles.html import fragment_text
 from crawler.items import FeedEntry
@@ -28,7 +29,6 @@ EMBED_XPATH = (
     " | //iframe"
 )
 _EMBEDS = etree.XPath(EMBED_XPATH)
-_WORDS = re.compile(r"\w+")
 _PROMO = re.compile(
     r"^\W*(?:lee|leer|lea) (?:también|tambien|más|mas)\b|^\W*(?:también )?te (?:puede )?"
     r"(?:interesar|recomendamos)\b|^\W*(?:notas? relacionadas?|relacionad[oa]s?|más información"
@@ -210,15 +210,8 @@ def body_text(tree: HtmlElement, url: str, hints: FeedEntry | None) -> str:
 
 def drop_leading_title(text: str, title: str | None) -> str:
     """Drop a first paragraph that merely repeats the headline (trafilatura keeps the ``<h1>``)."""
-    if not title or not text:
-        return text
     first, sep, rest = text.partition("\n\n")
-    first_words = _WORDS.findall(first.casefold())
-    title_words = _WORDS.findall(title.casefold())
-    if not sep or not title_words or len(first_words) > len(title_words) * 1.3 + 2:
-        return text
-    overlap = len(set(first_words) & set(title_words)) / len(set(first_words) | set(title_words))
-    return rest if overlap >= 0.75 else text
+    return rest if sep and repeats_title(first, title) else text
 
 
 def drop_boilerplate_paragraphs(text: str) -> str:
