@@ -60,7 +60,7 @@ def kept_counts(text: str, page: EvalPage) -> tuple[int, int]:
 
 
 def test_kept_counts_normalise_whitespace() -> None:
-    page = EvalPage("u", "f", b"", ("a  b", "c"), ("menu",))
+    page = EvalPage("u", "f", b"", ("a b", "c"), ("menu",))
     assert kept_counts(normalise("x a\nb y menu"), page) == (1, 1)
 
 
