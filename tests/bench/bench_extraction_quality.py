@@ -133,13 +133,23 @@ def _fallback_pages(name: str, score: Callable[[], dict]) -> dict:
     return {**record, "fallback_pages": counter.pages}
 
 
+def _records(corpus: str, extractor: str, pages: int, figures: dict) -> Iterator[dict]:
+    """The suite's record shape (name, value, unit, detail): a score and a CPU figure."""
+    detail = {"corpus": corpus, "extractor": extractor, "pages": pages, **figures}
+    yield {"name": f"extraction_{corpus}_score_{extractor}", "value": figures["score"],
+           "unit": "score", "detail": detail}  # fmt: skip
+    yield {"name": f"extraction_{corpus}_cpu_ms_{extractor}", "value": figures["cpu_ms_per_page"],
+           "unit": "ms/page", "detail": {"corpus": corpus, "extractor": extractor}}  # fmt: skip
+
+
 def run(quick: bool = False) -> Iterator[dict]:
     limit = 10 if quick else None
     bench = benchmark_pages(limit)
     trafilatura.extract(bench[0][1], url=bench[0][0], favor_recall=True)  # lazy imports, once
+    extract(bench[0][1], bench[0][0])
     for name, extractor in EXTRACTORS.items():
         record = _fallback_pages(name, lambda e=extractor: score_benchmark(e, bench))
-        yield {"corpus": "benchmark", "extractor": name, "pages": len(bench), **record}
+        yield from _records("benchmark", name, len(bench), record)
     pages = eval_pages(EVAL)[:limit]
     kept: dict[str, list[int]] = {}
     for name, extractor in EXTRACTORS.items():
@@ -152,15 +162,17 @@ def run(quick: bool = False) -> Iterator[dict]:
 
         record = _fallback_pages(name, score)
         kept[name] = per_page
-        yield {"corpus": "eval", "extractor": name, "pages": len(pages), **record}
+        yield from _records("eval", name, len(pages), record)
     pairs = list(zip(kept["ours"], kept["trafilatura_default"], pages, strict=True))
     yield {
-        "corpus": "eval",
-        "per_page": "ours vs trafilatura_default kept with",
-        "fewer": sum(1 for o, t, _ in pairs if o < t),
-        "more": sum(1 for o, t, _ in pairs if o > t),
-        "below_half": [p.url for o, t, p in pairs if o * 2 < t],
-        "fewer_pages": [f"{p.file} {o}/{t}" for o, t, p in pairs if o < t],
+        "name": "extraction_eval_pages_below_half_of_default",
+        "value": sum(1 for o, t, _ in pairs if o * 2 < t),
+        "unit": "pages",
+        "detail": {
+            "fewer_with_kept_than_default": [f"{p.file} {o}/{t}" for o, t, p in pairs if o < t],
+            "more_with_kept_than_default": sum(1 for o, t, _ in pairs if o > t),
+            "below_half": [p.url for o, t, p in pairs if o * 2 < t],
+        },
     }
 
 
