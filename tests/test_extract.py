@@ -420,3 +420,126 @@ def test_long_paragraph_mentioning_rights_is_kept():
         "Related agencies said " + "the cooperation continues " * 20 + "all rights reserved."
     )
     assert drop_boilerplate_paragraphs(paragraph) == paragraph
+
+
+# --- furniture at the body's start and end -------------------------------------------------------
+
+REGIONAL_URL = "https://diario.example/seguridad/2025/12/11/refuerzan-vigilancia/"
+
+
+def test_regional_template_furniture_is_trimmed_from_start_and_end() -> None:
+    text = extract(page("regional_furniture.html"), REGIONAL_URL, tz=HMO).text
+    assert text.startswith("Nogales, Sonora.- Elementos de la Guardia Nacional")
+    assert text.endswith("se tratará de manera confidencial.")
+    for furniture in ("NACIONAL", "Jueves 11 de diciembre", "13:05", "Por Redacción", "Compartir"):
+        assert furniture not in text
+    assert "\n\nSEGURIDAD\n\n" in text  # a label in the middle is the article's, kept
+
+
+def test_trim_furniture_drops_lead_and_tail_only() -> None:
+    from crawler.articles.extraction.furniture import trim_furniture
+
+    body = [
+        "Guardia Nacional detiene a tres en Cajeme",
+        "Por: Ana Gil Soto\n20/11/2026 13:05",
+        "Compartir",
+        "Cajeme, Sonora.- Tres hombres fueron detenidos en la colonia Centro.",
+        "Por Redacción",
+        "El operativo continuó durante la tarde.",
+        "Notas relacionadas",
+        "Frente frío 18 traerá heladas a la sierra",
+        "Detienen a dos con arsenal en carretera",
+        "Etiquetas: Cajeme, seguridad",
+        "Facebook Twitter WhatsApp",
+    ]
+    trimmed = trim_furniture("\n\n".join(body), "Guardia Nacional detiene a tres en Cajeme")
+    assert trimmed.split("\n\n") == body[3:6]
+
+
+def test_trim_furniture_keeps_sentences_that_look_like_furniture() -> None:
+    from crawler.articles.extraction.furniture import trim_furniture
+
+    text = (
+        "Por eso el cabildo aprobó el presupuesto de 2026 sin cambios.\n\n"
+        "La sesión terminó a las 13:05 horas.\n\n"
+        "Lee también\n\n"
+        + "El alcalde explicó después que la obra pública se licitará en enero, "
+        * 4
+    ).strip()
+    assert trim_furniture(text, "Cabildo aprueba presupuesto") == text
+
+
+def test_trim_furniture_keeps_a_body_that_is_only_furniture() -> None:
+    from crawler.articles.extraction.furniture import trim_furniture
+
+    assert trim_furniture("NACIONAL\n\nCompartir", None) == "NACIONAL\n\nCompartir"
+
+
+@pytest.mark.parametrize(
+    ("line", "furniture"),
+    [
+        ("SEGURIDAD", True),
+        ("Jueves 11 de diciembre de 2025", True),
+        ("jueves 11 de diciembre de 2025, 10:30 hrs", True),
+        ("Por Redacción", True),
+        ("Por: Juan Pérez de la Rosa", True),
+        ("Agencia EFE", True),
+        ("EFE", True),
+        ("Compartir en Facebook Twitter WhatsApp", True),
+        ("Te puede interesar:", True),
+        ("Por eso la fiscalía pidió más tiempo", False),
+        ("La ONU pidió una investigación.", False),
+        ("Hermosillo, Sonora, 11 de diciembre de 2025.- El gobierno anunció", False),
+    ],
+)
+def test_furniture_lines(line: str, furniture: bool) -> None:
+    from crawler.articles.extraction.furniture import is_furniture
+
+    assert is_furniture(line, "Otro titular") is furniture
+
+
+# --- a fast body that is not the article -----------------------------------------------------------
+
+
+def test_lost_article_behind_a_reprint_notice_is_recovered() -> None:
+    text = extract(page("lost_article_notice.html"), "https://valle.example/nota/2").text
+    assert "Queda prohibida la reproducción" not in text
+    assert text.startswith("El Ayuntamiento presentó este martes un plan")
+    assert "38 millones de pesos" in text
+
+
+def _tree(body: str):
+    from crawler.articles.html import parse_html
+
+    return parse_html(f"<html><body>{body}</body></html>")
+
+
+PROSE = "El gobierno estatal anunció este martes un programa de obras para las colonias del sur. "
+
+
+def test_plausibility_check() -> None:
+    from crawler.articles.extraction.body import Suspicion, implausible
+
+    page_text = _tree("".join(f"<p>{PROSE * 3}</p>" for _ in range(20)))
+    small_page = _tree(f"<p>{PROSE * 8}</p>")
+    assert implausible(PROSE * 2, small_page) is Suspicion.SHORT
+    notice = PROSE * 6 + "Queda prohibida la reproducción total o parcial."
+    assert implausible(notice, small_page) is Suspicion.NOTICE
+    table = "\n".join(f"| {d} | {d + 1} | {d + 2} | {d + 3} |" for d in range(60))
+    assert implausible(table, small_page) is Suspicion.NOT_PROSE
+    assert implausible(PROSE * 8, page_text) is Suspicion.LOST
+    assert implausible(PROSE * 20, page_text) is Suspicion.THIN
+    assert implausible(PROSE * 8, small_page) is None
+    assert implausible(PROSE * 40, page_text) is None
+
+
+def test_prose_share_counts_letters_in_any_script() -> None:
+    from crawler.articles.extraction.body import prose_share
+
+    assert prose_share("ingrediente\n135 g\nmantequilla") == 0.0
+    assert (
+        prose_share(
+            "北京市政府今天宣布了一项新的城市交通规划方案，该方案将在未来五年内逐步实施并覆盖全市所有区县和主要道路。"
+        )
+        == 1.0
+    )

@@ -1,8 +1,9 @@
 """Body-text quality on the 91-page article-extraction benchmark (development half).
 
 Metric from the corpus README: words by ``\\w+``, 4-word shingles counted with repeats,
-precision and recall averaged over pages, F1 of the two averages. trafilatura's default
-scores 0.965 there; ``extract`` must not do worse.
+precision and recall averaged over pages, F1 of the two averages. ``extract`` must beat
+trafilatura's default, run on the same pages in the same test, by ``MARGIN``; the eval set
+(tests/test_extraction_eval.py) holds it to the same margin, so a rule tuned to one set shows.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import trafilatura
 
 from crawler.articles.extraction import extract
 from tests.support.shared_corpus import shared_skip_reason
@@ -21,7 +23,7 @@ from tests.support.shared_corpus import shared_skip_reason
 CORPUS = (
     Path(__file__).resolve().parents[1] / ".." / "shared" / "corpus" / "extraction-benchmark-dev"
 )
-MIN_F1 = 0.965
+MARGIN = 0.01
 _WORD = re.compile(r"\w+")
 
 
@@ -44,6 +46,13 @@ def test_metric_counts_repeats() -> None:
     assert precision == pytest.approx(1 / 5)
 
 
+def f1_score(pairs: list[tuple[float, float]]) -> tuple[float, float, float]:
+    """(precision, recall, F1) from per-page (precision, recall): F1 of the two averages."""
+    p = sum(pair[0] for pair in pairs) / len(pairs)
+    r = sum(pair[1] for pair in pairs) / len(pairs)
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_benchmark_f1() -> None:
@@ -51,17 +60,17 @@ def test_benchmark_f1() -> None:
     if not truth_file.is_file():
         pytest.skip(shared_skip_reason(CORPUS))
     truth = json.loads(truth_file.read_text(encoding="utf-8"))
-    precisions, recalls = [], []
+    ours, theirs = [], []
     for page_id, item in truth.items():
         raw = gzip.decompress((CORPUS / "html" / f"{page_id}.html.gz").read_bytes())
-        precision, recall = page_scores(extract(raw, item["url"]).text, item["articleBody"])
-        precisions.append(precision)
-        recalls.append(recall)
-    p = sum(precisions) / len(precisions)
-    r = sum(recalls) / len(recalls)
-    f1 = 2 * p * r / (p + r)
+        expected = item["articleBody"]
+        ours.append(page_scores(extract(raw, item["url"]).text, expected))
+        theirs.append(page_scores(trafilatura.extract(raw, url=item["url"]) or "", expected))
+    p, r, f1 = f1_score(ours)
+    default_f1 = f1_score(theirs)[2]
     print(
         f"\nextraction benchmark: pages={len(truth)} precision={p:.4f} recall={r:.4f} F1={f1:.4f}"
+        f" trafilatura default F1={default_f1:.4f}"
     )
     assert len(truth) == 91
-    assert f1 >= MIN_F1
+    assert f1 >= default_f1 + MARGIN

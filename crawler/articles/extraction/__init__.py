@@ -1,8 +1,8 @@
 """Article extraction, split along its steps.
 
 ``page`` orchestrates one page; ``metadata`` and ``jsonld`` gather candidates, ``fields`` picks
-the winner for each field, ``body`` extracts and cleans the text, ``rules`` applies a site's
-selectors. Pages are loaded by :mod:`crawler.articles.html`.
+the winner for each field, ``body`` extracts and cleans the text (``furniture`` trims its start
+and end), ``rules`` applies a site's selectors. Pages are loaded by :mod:`crawler.articles.html`.
 """
 
 from crawler.articles.extraction.body import (

@@ -18,7 +18,6 @@ from crawler.articles.dates import dayfirst_for, in_zone
 from crawler.articles.extraction.body import (
     body_text,
     drop_boilerplate_paragraphs,
-    drop_leading_title,
     remove_embeds,
 )
 from crawler.articles.extraction.fields import (
@@ -30,6 +29,7 @@ from crawler.articles.extraction.fields import (
     read_fields,
     site_names,
 )
+from crawler.articles.extraction.furniture import trim_furniture
 from crawler.articles.extraction.metadata import authors_from, collect, normalize_language
 from crawler.articles.extraction.rules import (
     ExtractRules,
@@ -65,9 +65,10 @@ def _from_hints_only(tz: tzinfo | None, hints: FeedEntry | None, language: str |
     )
 
 
-def _clean_body(text: str, title: str | None) -> str:
-    """Repaired body without a repeated headline or promo/copyright paragraphs."""
-    return drop_boilerplate_paragraphs(repair_text(drop_leading_title(text, title)))
+def _clean_body(text: str, title: str | None, section: str | None) -> str:
+    """Repaired body without page furniture at its start and end (section label, headline,
+    date line, byline, share bar, teaser block) or short promo/copyright paragraphs."""
+    return drop_boilerplate_paragraphs(trim_furniture(repair_text(text), title, section))
 
 
 def _record(
@@ -129,6 +130,6 @@ def extract(
     if hints is not None:
         fill_from_hints(fields, hints, tz)
 
-    body, flat_posts = split_flattened_posts(_clean_body(text, fields.title))
+    body, flat_posts = split_flattened_posts(_clean_body(text, fields.title, fields.section))
     found_language = page_language or detect_language(body) or normalize_language(language)
     return _record(fields, body, found_language, posts + flat_posts)
