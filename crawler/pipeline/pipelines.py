@@ -55,7 +55,13 @@ def choose_canonical(declared: str | None, fetched: str) -> str:
 
 
 def build_record(page: RawPage, source: Source, ex: Extracted, now: datetime) -> ArticleRecord:
-    """Turn an extracted page into the record storage keeps (feed hints already applied)."""
+    """Turn an extracted page into the record storage keeps (feed hints already applied).
+
+    The record's ``url`` is the canonical one: a feed link's ``?utm_source=rss`` is the
+    campaign's, not the article's, and search and export show ``url``. Every address that led
+    here (the link as found, the URL a redirect ended at) stays in ``alt_urls``, so the article
+    is still known by all of them and is not fetched again through any.
+    """
     from crawler.analysis.scoring import analyze
     from crawler.identity.credits import credited_source
     from crawler.identity.fingerprint import sign
@@ -71,7 +77,7 @@ def build_record(page: RawPage, source: Source, ex: Extracted, now: datetime) ->
     signature, shingle_count = sign(text)
     record = ArticleRecord(
         source=source.name,
-        url=page.url,
+        url=canonical,
         canonical_url=canonical,
         title=title,
         text=text,
