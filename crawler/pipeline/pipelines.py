@@ -31,6 +31,17 @@ class NotAnArticle(ValueError):
     """The page cannot become an article (not HTML, no text); the reason is one line."""
 
 
+class NoArticleEvidence(NotAnArticle):
+    """A page a listing's link heuristic reached that shows no sign of being an article (a
+    section front, an agenda, a pager): dropped as expected, counted as skipped, not an error."""
+
+
+def needs_evidence(source: Source) -> bool:
+    """Whether this source's pages must prove they are articles before they are stored: a
+    listing without ``link_selector`` follows links only because they look like articles."""
+    return source.kind == "listing" and not source.link_selector
+
+
 def choose_canonical(declared: str | None, fetched: str) -> str:
     """The article's canonical URL: the page's own claim when it is credible, else where we got it.
 
@@ -128,6 +139,11 @@ def process_page(page: RawPage, source: Source, now: datetime | None = None) -> 
     ctype = page.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype not in HTML_TYPES:
         raise NotAnArticle(f"not an HTML page ({ctype})")
+    if needs_evidence(source):
+        from crawler.articles.evidence import NOT_AN_ARTICLE, article_evidence
+
+        if article_evidence(page.body, page.final_url) is None:
+            raise NoArticleEvidence(NOT_AN_ARTICLE)
     rules = ExtractRules(
         body_selector=source.body_selector,
         title_selector=source.title_selector,
@@ -167,6 +183,11 @@ class StorePipeline:
         spider = self.spider
         try:
             record = await shared_pool().process(item, spider.source)
+        except NoArticleEvidence as exc:
+            spider.counts.skipped += 1
+            spider.note(f"not an article: {item.final_url}: {exc}")
+            log.info("source %s: %s: not an article: %s", spider.source.name, item.final_url, exc)
+            return None
         except NotAnArticle as exc:
             spider.counts.errors += 1
             spider.note(f"not an article: {item.final_url}: {exc}")
