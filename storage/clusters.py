@@ -250,7 +250,8 @@ def collapse(conn: Connection, hits: list[dict[str, Any]]) -> list[dict[str, Any
     """One record per cluster from ranked hits, in the rank of each cluster's best hit.
 
     The record shown is the cluster's representative when it is among the hits (so filters
-    still hold), else the best-ranked member; the snippet is always the best-ranked member's.
+    still hold), else the best-ranked member. Title, URL, dates and snippet all come from that
+    one record: a row that showed one copy's title with another copy's snippet misled readers.
     """
     groups: dict[Any, list[dict[str, Any]]] = {}
     for hit in hits:
@@ -261,10 +262,7 @@ def collapse(conn: Connection, hits: list[dict[str, Any]]) -> list[dict[str, Any
     for key, members in groups.items():
         best = members[0]
         rep_id = info.get(key, {}).get("rep")
-        chosen = next((m for m in members if m["id"] == rep_id), best)
-        if chosen is not best:
-            chosen = {**chosen, "snippet": best.get("snippet")}
-        out.append(chosen)
+        out.append(next((m for m in members if m["id"] == rep_id), best))
     return out
 
 

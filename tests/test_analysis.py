@@ -19,6 +19,10 @@ from tests.test_storage import BACKENDS, fresh_postgres
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEED = FIXTURES / "extract" / "tribuna_seed_article.html"
 SEED_URL = "https://tribuna.example/2025/12/11/realizan-segunda-reunion/"
+SEED_CANONICAL = (
+    "https://tribuna.example/2025/12/11/grupo-implementacion-seguridad-mexico-estados-unidos/"
+)
+"""The seed page's own rel=canonical (same site): the ``url`` search and export show."""
 OFF_TOPIC = """<html lang="es"><head><title>Yaquis vencen a Naranjeros</title></head><body>
 <article><h1>Yaquis de Obregón vencen a Naranjeros en el clásico sonorense</h1>
 <p>Los Yaquis de Obregón se impusieron 5-3 a los Naranjeros de Hermosillo en el Estadio Yaquis,
@@ -138,7 +142,7 @@ def test_off_topic_skips_are_seen_but_never_searchable(db, seed_html):
         SEED_URL,
     }
     assert search(db, "Naranjeros") == []
-    assert [r["url"] for r in export(db)] == [SEED_URL]
+    assert [r["url"] for r in export(db)] == [SEED_CANONICAL]
     assert store.analysis_summary() == {"articles": 1, "relevant": 1, "unscored": 0, "skipped": 1}
     kept_now = process_page(_page("https://tribuna.example/yaquis/", OFF_TOPIC), _source("all"))
     assert store.store([kept_now])[0].outcome == "new"
@@ -148,20 +152,20 @@ def test_off_topic_skips_are_seen_but_never_searchable(db, seed_html):
 def test_analysis_filters_and_explain(db, seed_html):
     _stored(db, seed_html)
     relevant = search(db, None, analysis=Analysis(relevant=True))
-    assert [r["url"] for r in relevant] == [SEED_URL]
+    assert [r["url"] for r in relevant] == [SEED_CANONICAL]
     assert len(search(db, None, analysis=Analysis(min_score=0.0))) == 2
     arms = search(db, None, analysis=Analysis(topics=("arms_trafficking",)))
-    assert [r["url"] for r in arms] == [SEED_URL]
+    assert [r["url"] for r in arms] == [SEED_CANONICAL]
     assert search(db, None, analysis=Analysis(topics=("no_such_topic",))) == []
     for name in ("sre", "Secretaria de relaciones exteriores", "RONALD JOHNSON"):
         rows = search(db, "reunion", analysis=Analysis(entities=(name,)))
-        assert [r["url"] for r in rows] == [SEED_URL], name
+        assert [r["url"] for r in rows] == [SEED_CANONICAL], name
     assert search(db, None, analysis=Analysis(entities=("sre", "nobody"))) == []
     (row,) = search(db, "cortafuegos", explain=True)
     assert row["matched"]["arms_trafficking"]["Misión Cortafuegos"] == 1
     assert "matched" not in search(db, "cortafuegos")[0]
     exported = list(export(db, analysis=Analysis(relevant=True)))
-    assert [r["url"] for r in exported] == [SEED_URL]
+    assert [r["url"] for r in exported] == [SEED_CANONICAL]
     assert exported[0]["relevant"] is True and exported[0]["topics"] and exported[0]["entities"]
 
 
@@ -178,7 +182,7 @@ def test_posts_are_searchable_on_their_own(any_db, seed_html):
     for query in ("SRE_mx", "@SRE_mx", "relaciones exteriores", "embajador"):
         rows = search_posts(db, query)
         assert rows and rows[0]["handle"] in ("SRE_mx", "USAmbMex"), query
-        assert rows[0]["article_url"] == SEED_URL
+        assert rows[0]["article_url"] == SEED_CANONICAL
     (embassy,) = search_posts(db, "soberanos")
     assert embassy["handle"] == "USAmbMex" and "«soberanos»" in embassy["snippet"]
     assert search_posts(db, "Naranjeros") == []

@@ -16,7 +16,11 @@ from scrapy.exceptions import DropItem
 
 from crawler.config import load_config
 from crawler.fetching.runs import CrawlContext, RunRecorder
-from crawler.pipeline.pipelines import ExtractionFailed, NotAnArticleDropped
+from crawler.pipeline.pipelines import (
+    ExtractionFailed,
+    NavigationPageDropped,
+    NotAnArticleDropped,
+)
 from storage.store import Store
 
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
@@ -159,3 +163,11 @@ def test_an_empty_feed_after_full_ones_says_so_in_the_run(site, tmp_path: Path) 
     assert run["ok"] and run["entries"] == 0
     assert "found nothing; this source usually lists 7 entries" in run["warnings"]
     assert now - timedelta(minutes=5) < datetime.fromisoformat(run["started_at"])
+
+
+def test_a_navigation_page_is_skipped_not_an_error() -> None:
+    recorder = _recorder([])
+    drop = NavigationPageDropped("not an article: https://x.mx/prensa/: no headline/date/body")
+    assert isinstance(drop, DropItem)
+    recorder.item_dropped(item=None, exception=drop)
+    assert (recorder.counts.skipped, recorder.counts.errors) == (1, 0)

@@ -3,7 +3,9 @@
 Pure functions of a page body and its URL. A source may name a ``link_selector`` (CSS, or XPath
 when it starts with ``/`` or ``(``) and a ``next_selector``; without one, every link on the page
 is run through :func:`looks_like_article_url`, a heuristic that prefers missing an odd article to
-crawling tag, author and pagination pages forever.
+crawling tag, author and pagination pages forever. What it lets through is not stored on trust:
+the pipeline keeps such a page only when the page itself shows article evidence
+(:mod:`crawler.articles.evidence`).
 """
 
 from __future__ import annotations
@@ -83,7 +85,14 @@ _NON_ARTICLE_SEGMENTS = frozenset(
         "cdn-cgi",
     }
 )
-_SEARCH_PARAMS = frozenset({"s", "q", "search", "buscar", "page", "paged", "pagina"})
+_SEARCH_PARAMS = frozenset(
+    {"s", "q", "search", "buscar", "page", "paged", "pagina", "pag", "pg", "start", "offset"}
+)
+_PAGINATION = re.compile(r"^(?:page|pagina|pag|p)[-_]?(\d{1,4})(?:\.[a-z]{2,5})?$")
+"""A listing's next pages named by number: ``pagina-2.html``, ``page2``, ``p-3``."""
+_PAGE_NUMBER = re.compile(
+    r"(?:^|[/?&_-])(?:page|pagina|pag|paged|pg|p)[/=_-]?(\d{1,4})(?=$|[/.?&])"
+)
 _ASSET_EXTENSIONS = frozenset(
     {
         "jpg",
@@ -259,15 +268,17 @@ def next_page(html: bytes | str, url: str, next_selector: str | None) -> str | N
     """The absolute URL of the next listing page, or None.
 
     With ``next_selector`` only its first usable match counts. Without one, ``rel="next"``
-    (``<link>`` or ``<a>``) is trusted, then a link whose text reads "Siguiente"/"Next"/"»".
-    A link back to the page itself is never "next" (that would loop).
+    (``<link>`` or ``<a>``) is trusted, then a link whose text reads "Siguiente"/"Next"/"»",
+    then a numbered pager's link to the following page (``2`` on page one, its URL carrying
+    the number, as press offices write ``pagina-2.html``). A link back to the page itself is
+    never "next" (that would loop).
     """
     tree = parse_html_or_empty(html)
     base = _base_url(tree, url)
     if next_selector:
         candidates = _hrefs(compile_selector(next_selector)(tree))
     else:
-        candidates = _rel_next(tree) + _text_next(tree)
+        candidates = _rel_next(tree) + _text_next(tree) + _numbered_next(tree, url)
     current = urldefrag(url).url
     for href in candidates:
         absolute = _absolute(href, base)
@@ -289,6 +300,25 @@ def _text_next(tree: Any) -> list[str]:
     for node in tree.xpath("//a[@href]"):
         label = " ".join(node.text_content().split()) or node.get("aria-label") or ""
         if _NEXT_TEXT.search(label):
+            found.append(node.get("href"))
+    return found
+
+
+def page_number(url: str) -> int:
+    """The listing page a URL names (``/pagina-2.html``, ``?page=3``, ``/page/4/``); 1 when none."""
+    parts = urlsplit(url)
+    found = _PAGE_NUMBER.findall(parts.path.lower() + "?" + parts.query.lower())
+    return int(found[-1]) if found else 1
+
+
+def _numbered_next(tree: Any, url: str) -> list[str]:
+    """Links of a numbered pager to the page after ``url``'s: their text is that number and
+    their URL names it (so a "2 comments" or a day-of-month link is not taken for it)."""
+    wanted = str(page_number(url) + 1)
+    found: list[str] = []
+    for node in tree.xpath("//a[@href]"):
+        label = " ".join(node.text_content().split())
+        if label == wanted and wanted in node.get("href", ""):
             found.append(node.get("href"))
     return found
 
@@ -325,7 +355,7 @@ def looks_like_article_url(url: str, site_url: str) -> bool:
     extension = last.rsplit(".", 1)[1] if "." in last else ""
     if extension in _ASSET_EXTENSIONS:
         return False
-    if _INDEX_PAGE.match(last):
+    if _INDEX_PAGE.match(last) or _PAGINATION.match(last):
         return False
     stem = last.rsplit(".", 1)[0] if extension else last
     if _DATE_IN_PATH.search(parts.path) or _NUMERIC_ID.search(stem):

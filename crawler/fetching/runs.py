@@ -128,7 +128,10 @@ class RunRecorder:
         setattr(self.counts, name, getattr(self.counts, name) + 1)
 
     def item_dropped(self, item: Any, exception: BaseException, **_: Any) -> None:
-        self.counts.errors += 1
+        """A page the pipeline dropped: an error, unless its exception says it counts as
+        skipped (``counts_as``), with its reason among the run's notes."""
+        name = getattr(exception, "counts_as", "errors")
+        setattr(self.counts, name, getattr(self.counts, name) + 1)
         self.note(str(exception))
 
     def spider_closed(self, spider: Any, reason: str = "finished") -> None:

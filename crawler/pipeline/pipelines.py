@@ -15,7 +15,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.fetching.runs import context_of
 from crawler.items import RawPage
-from crawler.pipeline.process import NotAnArticle
+from crawler.pipeline.process import NoArticleEvidence, NotAnArticle
 from crawler.pipeline.workers import WorkerError, shared_pool
 from storage.types import ArticleRecord
 
@@ -25,7 +25,17 @@ BATCH_SIZE = 25
 
 
 class NotAnArticleDropped(DropItem):
-    """The page was fetched but holds no article (not HTML, no text, no article evidence)."""
+    """The page was fetched but holds no article (not HTML, no text): an error of the run."""
+
+
+class NavigationPageDropped(DropItem):
+    """A page a listing's heuristic reached that shows no article evidence (a section front, an
+    agenda, a pager): expected, so the run counts it as skipped, not as an error."""
+
+    counts_as = "skipped"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, log_level="INFO")
 
 
 class ExtractionFailed(DropItem):
@@ -49,6 +59,8 @@ class StorePipeline:
         source = self.context.source
         try:
             record = await shared_pool().process(item, source)
+        except NoArticleEvidence as exc:
+            raise NavigationPageDropped(f"not an article: {item.final_url}: {exc}") from None
         except NotAnArticle as exc:
             raise NotAnArticleDropped(f"not an article: {item.final_url}: {exc}") from None
         except WorkerError as exc:

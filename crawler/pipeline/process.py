@@ -27,6 +27,17 @@ class NotAnArticle(ValueError):
     """The page cannot become an article (not HTML, no text); the reason is one line."""
 
 
+class NoArticleEvidence(NotAnArticle):
+    """A page a listing's link heuristic reached that shows no sign of being an article (a
+    section front, an agenda, a pager): dropped as expected, counted as skipped, not an error."""
+
+
+def needs_evidence(source: Source) -> bool:
+    """Whether this source's pages must prove they are articles before they are stored: a
+    listing without ``link_selector`` follows links only because they look like articles."""
+    return source.kind == "listing" and not source.link_selector
+
+
 def choose_canonical(declared: str | None, fetched: str) -> str:
     """The article's canonical URL: the page's own claim when it is credible, else where we got it.
 
@@ -51,7 +62,13 @@ def choose_canonical(declared: str | None, fetched: str) -> str:
 
 
 def build_record(page: RawPage, source: Source, ex: Extracted, now: datetime) -> ArticleRecord:
-    """Turn an extracted page into the record storage keeps (feed hints already applied)."""
+    """Turn an extracted page into the record storage keeps (feed hints already applied).
+
+    The record's ``url`` is the canonical one: a feed link's ``?utm_source=rss`` is the
+    campaign's, not the article's, and search and export show ``url``. Every address that led
+    here (the link as found, the URL a redirect ended at) stays in ``alt_urls``, so the article
+    is still known by all of them and is not fetched again through any.
+    """
     from crawler.analysis.scoring import analyze
     from crawler.identity.credits import credited_source
     from crawler.identity.fingerprint import sign
@@ -67,7 +84,7 @@ def build_record(page: RawPage, source: Source, ex: Extracted, now: datetime) ->
     signature, shingle_count = sign(text)
     record = ArticleRecord(
         source=source.name,
-        url=page.url,
+        url=canonical,
         canonical_url=canonical,
         title=title,
         text=text,
@@ -122,6 +139,11 @@ def process_page(page: RawPage, source: Source, now: datetime | None = None) -> 
     binary = binary_kind(page.body)
     if binary is not None:
         raise NotAnArticle(f"not an HTML page: {binary} served as {ctype or 'no type'}")
+    if needs_evidence(source):
+        from crawler.articles.evidence import NOT_AN_ARTICLE, article_evidence
+
+        if article_evidence(page.body, page.final_url) is None:
+            raise NoArticleEvidence(NOT_AN_ARTICLE)
     rules = ExtractRules(
         body_selector=source.body_selector,
         title_selector=source.title_selector,

@@ -44,7 +44,7 @@ def search(
     """Best matches first, each record with a plain-text ``snippet`` (matches in «…»).
 
     By default one record per story cluster (see :func:`storage.clusters.collapse`: the
-    representative when it matches, with the best-matching copy's snippet), ranked by the
+    representative when it matches, title, URL, dates and snippet all its own), ranked by the
     cluster's best hit; ``all_copies=True`` lists every matching article. Every record carries
     ``copies`` and ``outlets`` of its whole cluster.
 
@@ -60,7 +60,7 @@ def search(
     engine = get_engine(url)
     filters = row_filters(since, until, sources, languages) + analysis_filters(engine, analysis)
     if parsed is not None and is_sqlite(engine):
-        with engine.connect() as conn:
+        with engine.connect() as conn, sqlite.deadline(conn):
             page = sqlite.search_page(conn, parsed, filters, limit, offset, all_copies, with_text)
             return _explained(conn, clusters.annotate(conn, page), explain)
     backend = _backend(engine, parsed, analysis)

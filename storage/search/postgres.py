@@ -10,6 +10,7 @@ from sqlalchemy import Engine, Select, and_, bindparam, func, literal_column, se
 
 from storage.models import articles
 from storage.records import row_to_record
+from storage.search import sql
 from storage.search.query import ParsedQuery, Term
 from storage.search.snippets import PendingSnippet
 from storage.search.sql import COLUMNS, run, when
@@ -66,6 +67,7 @@ def search_postgres(engine: Engine, parsed: ParsedQuery, filters, limit, offset)
     terms = parsed.terms()
     with engine.connect() as conn:
         no_seq_scan(conn)
+        statement_deadline(conn)
         rows = run(conn, pg_search_statement(parsed, filters, limit, offset)).mappings().all()
     return [row_to_record(row, snippet=PendingSnippet(row["text"] or "", terms)) for row in rows]
 
@@ -90,3 +92,10 @@ def no_seq_scan(conn) -> None:
     ``EXPLAIN ANALYZE``: 119k buffers against 33k). Index scans on the filters stay available.
     """
     conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+
+
+def statement_deadline(conn) -> None:
+    """Stop this transaction's statements after :data:`storage.search.sql.SEARCH_DEADLINE_S`
+    (PostgreSQL cancels them; :func:`storage.search.sql.run` reports "search took too long")."""
+    millis = max(1, int(sql.SEARCH_DEADLINE_S * 1000))
+    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {millis}")

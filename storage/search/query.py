@@ -12,6 +12,10 @@ from dataclasses import dataclass, field
 from storage.textfold import fold
 
 MAX_QUERY_LENGTH = 1000
+MAX_TERMS = 32
+"""Terms (words, phrases, prefixes, negatives) in one query. Each prefix term is a scan of the
+index, and FTS5's AND/OR of many of them grows with the square of their number: 300 prefix terms
+took seconds. No real question needs more than a few dozen."""
 
 _OPERATORS = {"AND", "OR", "NOT"}
 _TOKEN = re.compile(r'"([^"]*)"|([^\s"]+)')
@@ -72,6 +76,9 @@ def parse_query(query: str) -> ParsedQuery:
         pending = None
     if pending is not None:
         raise QueryError(f"query ends with {pending}: add a word or phrase after it")
+    count = len(parsed.terms()) + len(parsed.negatives)
+    if count > MAX_TERMS:
+        raise QueryError(f"too many terms ({count}; at most {MAX_TERMS})")
     if not parsed.groups:
         if parsed.negatives:
             raise QueryError("NOT only excludes: add a word or phrase to search for")

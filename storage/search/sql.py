@@ -12,6 +12,12 @@ from storage.db import StorageError, one_line
 from storage.models import articles
 from storage.search.query import QueryError
 
+SEARCH_DEADLINE_S = 20.0
+"""Seconds one search may run before it is stopped with "search took too long": a query the
+term cap lets through can still be slow on a big archive, and a stuck search holds a reader
+(and, from the daemon, a worker) with nobody waiting for the answer."""
+_TOO_LONG = ("interrupted", "statement timeout", "canceling statement")
+
 COLUMNS = [c for c in articles.c if c.name not in ("raw_html", "minhash")]
 """An article record's columns: the stored page and the signature are never part of one."""
 
@@ -28,6 +34,13 @@ def run(conn, stmt) -> Any:
         return conn.execute(stmt)
     except OperationalError as exc:
         message = one_line(exc)
+        if any(mark in message for mark in _TOO_LONG):
+            raise too_long() from None
         if "fts5" in message or "syntax error" in message or "MATCH" in message:
             raise QueryError(f"search engine rejected the query: {message}") from None
         raise StorageError(f"search failed: {message}") from None
+
+
+def too_long() -> QueryError:
+    """The one-line error of a search stopped at its deadline."""
+    return QueryError(f"search took too long (more than {SEARCH_DEADLINE_S:g} s): use fewer terms")

@@ -9,19 +9,24 @@ light rows, and only the rows shown are read in full and get a snippet.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Engine, Select, bindparam, column, func, literal_column, select, table, text
+from sqlalchemy.exc import OperationalError
 
 from storage import tuning
 from storage.db import StorageError, is_sqlite, one_line
 from storage.models import articles
 from storage.records import row_to_record
+from storage.search import sql
 from storage.search.query import ParsedQuery, to_fts5
 from storage.search.snippets import SNIPPET_CLOSE, SNIPPET_ELLIPSIS, SNIPPET_OPEN, SNIPPET_WORDS
 from storage.search.sql import COLUMNS, run, when
@@ -37,6 +42,33 @@ _POOL_LOCK = threading.Lock()
 _POOL: list = []
 _LOOKASIDE: dict[Any, bool] = {}
 _SCRATCH = threading.local()
+_PROGRESS_STEPS = 20_000
+"""SQLite virtual-machine steps between two looks at the clock (a few ms of work)."""
+_UNTIL = "newswatch_search_until"
+
+
+@contextlib.contextmanager
+def deadline(conn, until: float | None = None) -> Iterator[float]:
+    """Stop every statement on ``conn`` once :data:`storage.search.sql.SEARCH_DEADLINE_S` have
+    passed (or at the monotonic time ``until``), with the one-line "search took too long".
+
+    SQLite has no statement timeout; a progress handler that answers "stop" makes the running
+    statement fail with ``interrupted``. The end time is kept in the connection's ``info`` so the
+    ranking threads (each on its own connection) stop at the same moment.
+    """
+    end = until if until is not None else time.monotonic() + sql.SEARCH_DEADLINE_S
+    raw = conn.connection.dbapi_connection
+    raw.set_progress_handler(lambda: time.monotonic() > end, _PROGRESS_STEPS)
+    conn.info[_UNTIL] = end
+    try:
+        yield end
+    except OperationalError as exc:
+        if "interrupted" in one_line(exc):
+            raise sql.too_long() from None
+        raise
+    finally:
+        conn.info.pop(_UNTIL, None)
+        raw.set_progress_handler(None, 0)
 
 
 def search_page(
@@ -48,7 +80,7 @@ def search_page(
     if wanted == 0:
         return []
     if all_copies:
-        chosen = [(h["id"], h["id"]) for h in _ranked(conn, match, filters, wanted)[offset:]]
+        chosen = [h["id"] for h in _ranked(conn, match, filters, wanted)[offset:]]
     else:
         window = max(4 * wanted, 50)
         while True:
@@ -60,9 +92,9 @@ def search_page(
         chosen = stories[offset:wanted]
     if not chosen:
         return []
-    rows = _full_rows(conn, [shown for shown, _ in chosen], with_text)
-    snippets = _snippets(conn, match, [best for _, best in chosen])
-    return [row_to_record(rows[shown], snippet=snippets.get(best)) for shown, best in chosen]
+    rows = _full_rows(conn, chosen, with_text)
+    snippets = _snippets(conn, match, chosen)
+    return [row_to_record(rows[shown], snippet=snippets.get(shown)) for shown in chosen]
 
 
 def _ranked(conn, match: str, filters, k: int) -> list[dict[str, Any]]:
@@ -95,8 +127,10 @@ def _rank_top(conn, match: str, filters, n: int, parts: list[tuple[int, int]]):
     every row ranked at or better than a given rank is among them (a part that filled its ``n``
     may have left out rows tied with its last one)."""
     first, *others = parts or [None]
+    until = conn.info.get(_UNTIL)
     futures = [
-        _pool().submit(_rank_range_own, conn.engine, match, filters, n, bounds) for bounds in others
+        _pool().submit(_rank_range_own, conn.engine, match, filters, n, bounds, until)
+        for bounds in others
     ]
     results = [_rank_range(conn, match, filters, n, first), *(f.result() for f in futures)]
     lasts = [rows[-1][1] for rows in results if len(rows) >= n]
@@ -108,9 +142,12 @@ def _rank_range(conn, match: str, filters, n: int, bounds: tuple[int, int] | Non
     return run(conn, light_statement(match, filters, n, bounds)).all()
 
 
-def _rank_range_own(engine: Engine, match, filters, n, bounds) -> list:
+def _rank_range_own(engine: Engine, match, filters, n, bounds, until: float | None) -> list:
     with engine.connect() as conn:
-        return _rank_range(conn, match, filters, n, bounds)
+        if until is None:
+            return _rank_range(conn, match, filters, n, bounds)
+        with deadline(conn, until):
+            return _rank_range(conn, match, filters, n, bounds)
 
 
 def light_statement(match: str, filters, n: int, bounds: tuple[int, int] | None) -> Select:
@@ -208,22 +245,20 @@ def _pool() -> ThreadPoolExecutor:
         return _POOL[0][1]
 
 
-def _collapse_ranked(hits: list[dict[str, Any]]) -> list[tuple[int, int]]:
-    """``(shown id, best-ranked id)`` per story, in the rank of each story's best hit.
+def _collapse_ranked(hits: list[dict[str, Any]]) -> list[int]:
+    """The id shown for each story, in the rank of each story's best hit.
 
     As :func:`storage.clusters.collapse`: the representative is shown when it is among the hits
-    (so filters still hold), else the best-ranked member; the snippet is the best member's.
+    (so filters still hold), else the best-ranked member; its snippet is its own.
     """
     groups: dict[Any, list[dict[str, Any]]] = {}
     for hit in hits:
         key = hit["cluster_id"] if hit["cluster_id"] is not None else ("article", hit["id"])
         groups.setdefault(key, []).append(hit)
-    out = []
-    for members in groups.values():
-        best = members[0]
-        shown = next((m for m in members if m["cluster_rep"]), best)
-        out.append((shown["id"], best["id"]))
-    return out
+    return [
+        next((m for m in members if m["cluster_rep"]), members[0])["id"]
+        for members in groups.values()
+    ]
 
 
 def _full_rows(conn, ids: list[int], with_text: bool) -> dict[int, Any]:

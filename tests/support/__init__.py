@@ -64,11 +64,22 @@ FIXTURE_SOURCES: dict[str, dict[str, Any]] = {
         "date_selector": ".datos .fecha",
         "remove_selectors": [".relacionada", ".compartir"],
     },
+    "pressoffice": {
+        "title": "Secretaría de Salud, comunicados (fixture)",
+        "kind": "listing",
+        "path": "/pressoffice/comunicados/",
+        "language": "es",
+        "timezone": "America/Hermosillo",
+        "interval": "30m",
+        "max_pages": 2,
+    },
 }
 """The fixture sites as sources, in file order; ``path`` is relative to the server's base URL.
 
 ``sitemapsite`` is a site root, so its sitemaps are found through the server's robots.txt;
-``listingsite`` needs extraction overrides. Both reach the tribuna seed article too."""
+``listingsite`` needs extraction overrides. Both reach the tribuna seed article too.
+``pressoffice`` is a listing without selectors: its links are found by the heuristic and its
+pages must show article evidence (nav, section, topic and pager pages must not be stored)."""
 
 DEFAULT_FIXTURE_SOURCES: tuple[str, ...] = ("tribuna", "borderreport")
 """What ``names=None`` selects: the two feed sites the original end-to-end tests were written for."""

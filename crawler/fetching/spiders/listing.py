@@ -4,7 +4,9 @@
 :mod:`crawler.documents.listing`), ``allow``/``deny`` keep navigation, tag and author pages out, and
 ``next_selector`` (else ``rel=next`` / "Siguiente") is followed up to ``max_pages`` pages in total
 (default 3: the newest items of a section, without paging through its archive every run).
-Each page's links go to ``follow_articles`` as they arrive, capped by ``max_items``.
+Each page's links go to ``follow_articles`` as they arrive, capped by ``max_items``; a link back to a
+listing page already read (page 2 linking to page 1) is not an article. Without ``link_selector``
+the article pages must show article evidence to be stored (see :mod:`crawler.pipeline.pipelines`).
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ class ListingSpider(SourceSpider):
                 self.run.fail(self.no_links_reason())
                 return
             self.run.warn(f"page {page} ({response.url}): {self.no_links_reason()}")
-        fresh = [link for link in links if link not in self.links_seen]
+        known = self.links_seen | self.pages_seen
+        fresh = [link for link in links if link not in known]
         room = None if source.max_items is None else source.max_items - len(self.links_seen)
         if room is not None:
             fresh = fresh[: max(room, 0)]
