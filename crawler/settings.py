@@ -22,7 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Literal
 
-from storage import tuning
+from storage import neardup, tuning
 
 
 class SettingsError(ValueError):
@@ -47,8 +47,7 @@ ENV_SEARCH_THREADS = "NEWSWATCH_SEARCH_THREADS"
 ENV_SQLITE_DRIVER = "NEWSWATCH_SQLITE_DRIVER"
 ENV_BUSY_TIMEOUT = "NEWSWATCH_BUSY_TIMEOUT"
 
-NEAR_DUP_THRESHOLD = 0.8
-"""Estimated Jaccard similarity of 5-word shingles above which two articles are one story."""
+NEAR_DUP_THRESHOLD = neardup.DEFAULT_THRESHOLD
 
 TRUE_WORDS = frozenset({"1", "true", "yes"})
 FALSE_WORDS = frozenset({"0", "false", "no"})

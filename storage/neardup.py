@@ -21,6 +21,7 @@ from storage.textfold import fold
 BANDS = 32
 ROWS = 4
 DEFAULT_THRESHOLD = 0.8
+"""Estimated Jaccard similarity of 5-word shingles above which two articles are one story."""
 SAME_SOURCE_THRESHOLD = 0.9
 """An outlet re-posting its own story is a copy; two briefs from one outlet's template share
 phrasing, so within one source a candidate must be closer than across outlets."""
@@ -33,6 +34,18 @@ similarity is well under the threshold; at or above this estimated containment i
 MIN_SIZE_RATIO = 0.5
 """Containment only counts when the smaller text has at least this share of the larger one's
 shingles: a three-sentence brief quoting a long article is not a copy of it."""
+
+
+def valid_threshold(value: float | None) -> float:
+    """The near-duplicate threshold to use: :data:`DEFAULT_THRESHOLD` for None, else ``value``
+    if it is in (0, 1]. The one check of it; ``crawler.settings`` reads the environment's and
+    the ``--threshold`` flag's value with the same bounds."""
+    if value is None:
+        return DEFAULT_THRESHOLD
+    threshold = float(value)
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"near-duplicate threshold must be in (0, 1], not {value}")
+    return threshold
 
 
 def lsh_bands(

@@ -247,3 +247,11 @@ def test_candidate_lookup_uses_the_band_index(store):
             "WHERE (band = 1 AND hash = 5) OR (band = 2 AND hash = 7)"
         ).all()
     assert any("ix_lsh_bands_band_hash" in str(row) for row in plan), plan
+
+
+@pytest.mark.parametrize("bad", [0, -0.1, 1.5, float("nan")])
+def test_the_one_threshold_check_refuses_out_of_range_values(bad: float) -> None:
+    from storage.neardup import valid_threshold
+
+    with pytest.raises(ValueError, match="near-duplicate threshold"):
+        valid_threshold(bad)

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import sqlite
 
 from storage.db import get_engine
 from storage.models import articles
-from storage.neardup import DEFAULT_THRESHOLD
+from storage.neardup import valid_threshold
 from storage.records import join_offset
 
 
@@ -39,13 +39,7 @@ class StoreBase:
     def __init__(self, url: str, near_dup_threshold: float | None = None):
         self.url = url
         self.engine = get_engine(url)
-        self.near_dup_threshold = (
-            DEFAULT_THRESHOLD if near_dup_threshold is None else float(near_dup_threshold)
-        )
-        if not 0.0 < self.near_dup_threshold <= 1.0:
-            raise ValueError(
-                f"near-duplicate threshold must be in (0, 1], not {near_dup_threshold}"
-            )
+        self.near_dup_threshold = valid_threshold(near_dup_threshold)
 
     def __enter__(self) -> Self:
         return self

@@ -15,7 +15,7 @@ from sqlalchemy import Integer, Row, func, select, update
 from storage import clusters
 from storage.db import write_connection
 from storage.models import articles
-from storage.neardup import estimate_shingles, pack_signature, unpack_signature
+from storage.neardup import estimate_shingles, pack_signature, unpack_signature, valid_threshold
 from storage.records import clean_optional
 from storage.store.base import StoreBase
 
@@ -43,7 +43,7 @@ class Clustering(StoreBase):
         transactions.
         """
         if threshold is not None:
-            self.near_dup_threshold = float(threshold)
+            self.near_dup_threshold = valid_threshold(threshold)
         self._refresh_signatures(signer, creditor, counter, batch_size)
         self._reassign_clusters(batch_size)
         return self.cluster_summary() | {"threshold": self.near_dup_threshold}
