@@ -10,13 +10,15 @@ Each page's links go to ``follow_articles`` as they arrive, capped by ``max_item
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.documents.listing import extract_links, next_page
+from crawler.articles.dates import dayfirst_for
+from crawler.documents.listing import extract_links, link_dates, next_page
 from crawler.fetching.spiders.base import SourceSpider, describe_failure
 from crawler.items import FeedEntry
 
@@ -63,7 +65,16 @@ class ListingSpider(SourceSpider):
         if room is not None:
             fresh = fresh[: max(room, 0)]
         self.links_seen.update(fresh)
-        yield from self.follow_articles(FeedEntry(link=link) for link in fresh)
+        dates = link_dates(
+            response.body,
+            response.url,
+            tz=source.tzinfo,
+            dayfirst=dayfirst_for(source.language),
+            now=datetime.now(UTC),
+        )
+        yield from self.follow_articles(
+            FeedEntry(link=link, published=dates.get(link), origin="listing") for link in fresh
+        )
         full = source.max_items is not None and len(self.links_seen) >= source.max_items
         if page >= source.max_pages or full:
             return
