@@ -291,3 +291,52 @@ def test_migration_0007_adds_date_source_to_an_existing_database(tmp_path: Path)
         (version,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     assert rows == [(1, None), (2, "none")]
     assert version == "0007"
+
+
+# ----------------------------------------------------------------------------- end to end
+
+PRESS_OFFICE_TOML = """[defaults]
+delay = 0
+concurrency = 8
+
+[[sources]]
+name = "sspc-prensa"
+title = "SSPC, comunicados (fixture)"
+kind = "listing"
+url = "{base}/prensa-fechas/comunicados/"
+language = "es"
+timezone = "America/Mexico_City"
+interval = "30m"
+link_selector = "ul.comunicados h2 a"
+max_pages = 2
+"""
+
+EXPECTED_DATES = {
+    "prensa/gabinete-de-seguridad-informa-resultados.html": ("2026-11-19 06:00:00", "page"),
+    "prensa/guardia-nacional-refuerza-carreteras.html": ("2026-11-18 06:00:00", "listing"),
+    "prensa/detienen-a-generador-de-violencia.html": ("2026-11-17 15:30:00", "jsonld"),
+    "prensa/aseguran-laboratorio-clandestino.html": ("2026-11-16 18:00:00", "meta"),
+    "prensa/entregan-patrullas-a-municipios.html": ("2026-11-10 20:20:00", "page"),
+    "2026/11/05/reunion-de-coordinacion-regional.html": ("2026-11-05 06:00:00", "url"),
+    "prensa/programa-de-canje-de-armas.html": (None, "none"),
+}
+"""Every communiqué of the press-office fixture, its publication time in UTC and its source."""
+
+
+@pytest.mark.slow
+def test_press_office_listing_crawl_stores_every_date_right(site, tmp_path: Path) -> None:
+    from tests.test_e2e_cli import run_cli
+
+    cfg = tmp_path / "sources.toml"
+    cfg.write_text(PRESS_OFFICE_TOML.format(base=site.base_url.rstrip("/")), encoding="utf-8")
+    db = tmp_path / "news.sqlite"
+    result = run_cli("crawl", "--config", str(cfg), "--db", str(db), "--format", "json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    with sqlite3.connect(db) as conn:
+        stored = conn.execute(
+            "SELECT url, published_at, published_offset, date_source FROM articles"
+        ).fetchall()
+    prefix = f"{site.base_url.rstrip('/')}/prensa-fechas/comunicados/"
+    found = {url.removeprefix(prefix): (published, source) for url, published, _, source in stored}
+    assert {k: (v[0][:19] if v[0] else None, v[1]) for k, v in found.items()} == EXPECTED_DATES
+    assert {offset for _, published, offset, _ in stored if published} == {-360}
