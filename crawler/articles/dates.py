@@ -8,6 +8,10 @@ here and nowhere else, so that one string gets one answer whichever document car
 - :func:`in_zone`: a time without an offset is local time of the source (zoneinfo resolves DST,
   e.g. Tijuana shifts while Hermosillo and Mexico City do not); an explicit offset is kept.
 - a date needs a day: a year or a month alone is ``None``, never 1 January.
+
+:func:`parse_date` reads one value; :func:`find_date` finds a date written inside free text (a
+page's date line, a listing card), including "hace 3 horas" counted back from the fetch time;
+:func:`url_date` reads the day a URL path names, the weakest evidence of all.
 """
 
 from __future__ import annotations
