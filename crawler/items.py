@@ -9,7 +9,8 @@ from typing import Any
 
 @dataclass(slots=True)
 class FeedEntry:
-    """One feed entry: the article link plus metadata used as extraction fallbacks."""
+    """One feed, sitemap or listing entry: the article link plus metadata used as extraction
+    fallbacks (hints)."""
 
     link: str | None
     guid: str | None = None
@@ -20,6 +21,9 @@ class FeedEntry:
     summary: str | None = None
     categories: list[str] = field(default_factory=list)
     language: str | None = None
+    origin: str = "feed"
+    """What listed the link: ``feed``, ``sitemap`` or ``listing``; the ``date_source`` of an
+    article dated by this entry's ``published``."""
 
 
 @dataclass(slots=True)
@@ -41,6 +45,8 @@ class Extracted:
     text: str
     authors: list[str] = field(default_factory=list)
     published_at: datetime | None = None
+    date_source: str = "none"
+    """Where ``published_at`` came from: jsonld, meta, page, listing, sitemap, feed, url, none."""
     updated_at: datetime | None = None
     language: str | None = None
     canonical_url: str | None = None

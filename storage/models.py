@@ -89,6 +89,7 @@ class Article(Base):
     authors: Mapped[list[str]] = mapped_column(JSON, default=list)
     published_at: Mapped[datetime | None] = mapped_column(DateTime)
     published_offset: Mapped[int | None] = mapped_column(Integer)
+    date_source: Mapped[str | None] = mapped_column(String(16))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
     updated_offset: Mapped[int | None] = mapped_column(Integer)
     language: Mapped[str | None] = mapped_column(String(16))

@@ -10,6 +10,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+DATE_SOURCES: tuple[str, ...] = (
+    "jsonld",
+    "meta",
+    "page",
+    "listing",
+    "sitemap",
+    "feed",
+    "url",
+    "none",
+)
+"""Where an article's ``published_at`` was read, strongest first: the page's JSON-LD, its meta
+tags, its visible markup or text, the listing page, sitemap or feed that linked to it, the date
+in its URL path (day only), or nowhere (``published_at`` is None)."""
+
 
 @dataclass(slots=True)
 class ArticleRecord:
@@ -29,6 +43,8 @@ class ArticleRecord:
     guid: str | None = None
     authors: list[str] = field(default_factory=list)
     published_at: datetime | None = None
+    date_source: str = "none"
+    """Where ``published_at`` came from: one of :data:`DATE_SOURCES`."""
     updated_at: datetime | None = None
     language: str | None = None
     section: str | None = None

@@ -8,12 +8,16 @@ here and nowhere else, so that one string gets one answer whichever document car
 - :func:`in_zone`: a time without an offset is local time of the source (zoneinfo resolves DST,
   e.g. Tijuana shifts while Hermosillo and Mexico City do not); an explicit offset is kept.
 - a date needs a day: a year or a month alone is ``None``, never 1 January.
+
+:func:`parse_date` reads one value; :func:`find_date` finds a date written inside free text (a
+page's date line, a listing card), including "hace 3 horas" counted back from the fetch time;
+:func:`url_date` reads the day a URL path names, the weakest evidence of all.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 from typing import overload
 
@@ -24,53 +28,22 @@ from storage.textfold import strip_accents as _strip_accents
 MIN_YEAR = 1990
 MAX_YEAR = 2100
 
-_SPANISH_MONTHS = {
-    "enero": "january",
-    "ene": "january",
-    "febrero": "february",
-    "feb": "february",
-    "marzo": "march",
-    "mar": "march",
-    "abril": "april",
-    "abr": "april",
-    "mayo": "may",
-    "may": "may",
-    "junio": "june",
-    "jun": "june",
-    "julio": "july",
-    "jul": "july",
-    "agosto": "august",
-    "ago": "august",
-    "septiembre": "september",
-    "setiembre": "september",
-    "sept": "september",
-    "sep": "september",
-    "set": "september",
-    "octubre": "october",
-    "oct": "october",
-    "noviembre": "november",
-    "nov": "november",
-    "diciembre": "december",
-    "dic": "december",
-}
-_ENGLISH_MONTHS = {
-    "january": "january",
-    "jan": "january",
-    "february": "february",
-    "march": "march",
-    "april": "april",
-    "apr": "april",
-    "june": "june",
-    "july": "july",
-    "august": "august",
-    "aug": "august",
-    "september": "september",
-    "october": "october",
-    "november": "november",
-    "december": "december",
-    "dec": "december",
-}
-_MONTHS = {**_ENGLISH_MONTHS, **_SPANISH_MONTHS}
+_MONTH_WORDS = (
+    ("january", "january jan enero ene januar janvier janeiro gennaio gen"),
+    ("february", "february feb febrero februar fevrier fev fevereiro fev febbraio"),
+    ("march", "march mar marzo marz maerz mars marco"),
+    ("april", "april apr abril abr avril avr aprile"),
+    ("may", "may mayo mai maio maggio mag"),
+    ("june", "june jun junio juni juin junho giugno giu"),
+    ("july", "july jul julio juli juillet juil julho luglio lug"),
+    ("august", "august aug agosto ago aout"),
+    ("september", "september sept sep septiembre setiembre set septembre setembro settembre"),
+    ("october", "october oct octubre oktober okt octobre outubro out ottobre ott"),
+    ("november", "november nov noviembre novembre novembro"),
+    ("december", "december dec diciembre dic dezember dez decembre dezembro dicembre"),
+)
+"""Month names and abbreviations (accents stripped) of the languages of the sources, in English."""
+_MONTHS = {word: month for month, words in _MONTH_WORDS for word in words.split()}
 _WEEKDAYS = {
     "lunes",
     "martes",
@@ -373,3 +346,91 @@ def parse_date(
     if parsed is None:
         return None
     return _plausible(in_zone(_fixed_offset(parsed), tz))
+
+
+_MONTH_NAMES = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_TIME = r"(?:[\s,|\-–]+(?:a\s+las\s+|at\s+)?\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?\s?m\b\.?|hrs?\b\.?|hs\b|h\b)?)?"
+_DATE_IN_TEXT = re.compile(
+    r"(?<![\d/.:-])(?:"
+    rf"\d{{1,2}}\.?\s*(?:de\s+)?(?:{_MONTH_NAMES})\.?,?\s+(?:del?\s+)?(?:19|20)\d{{2}}"
+    rf"|(?:{_MONTH_NAMES})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}}"
+    r"|\d{1,2}[/.-]\d{1,2}[/.-](?:19|20)\d{2}"
+    r"|(?:19|20)\d{2}-\d{2}-\d{2}(?:[t ]\d{2}:\d{2}(?::\d{2})?(?:z|[+-]\d{2}:?\d{2})?)?"
+    rf"){_TIME}(?![\w/-])"
+)
+_RELATIVE = re.compile(
+    r"\bhace\s+(?P<n>\d+|una?)\s+(?P<unit>minutos?|mins?|horas?|hrs?|d[ií]as?|semanas?)\b"
+    r"|\b(?P<n2>\d+|an?|one)\s+(?P<unit2>minutes?|mins?|hours?|hrs?|days?|weeks?)\s+ago\b"
+    r"|\b(?P<yesterday>ayer|yesterday)\b",
+    re.IGNORECASE,
+)
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "s": 7 * 86400, "w": 7 * 86400}
+RELATIVE_MAX_CHARS = 60
+"""A relative phrase ("hace 3 horas", "ayer") is a date only in a short date line, not in prose."""
+_URL_DATE = re.compile(
+    r"/((?:19|20)\d{2})[/-](0?[1-9]|1[0-2])[/-](0?[1-9]|[12]\d|3[01])(?=/|$|[-_.][^/\d])"
+)
+
+
+def relative_date(text: str, now: datetime, tz: tzinfo | None = None) -> datetime | None:
+    """ "hace 3 horas", "hace 2 días", "30 minutes ago", "ayer" counted back from ``now``.
+
+    ``now`` is the fetch time: the phrase was true then. "ayer"/"yesterday" gives only a day,
+    stored as that day's local midnight in ``tz``.
+    """
+    match = _RELATIVE.search(text)
+    if match is None:
+        return None
+    local_now = now.astimezone(tz or UTC)
+    if match.group("yesterday"):
+        day = (local_now - timedelta(days=1)).date()
+        return datetime(day.year, day.month, day.day, tzinfo=tz or UTC)
+    count = match.group("n") or match.group("n2")
+    unit = _strip_accents(match.group("unit") or match.group("unit2")).lower()
+    number = int(count) if count.isdigit() else 1
+    key = "s" if unit.startswith("sem") else unit[0]
+    return local_now - timedelta(seconds=number * _UNIT_SECONDS[key])
+
+
+def find_date(
+    text: str, tz: tzinfo | None = None, *, dayfirst: bool = True, now: datetime | None = None
+) -> datetime | None:
+    """The first full date written inside free ``text`` (a date line, a label's value, a card).
+
+    Finds "19 de noviembre de 2026", "jueves 11 de diciembre de 2025, 10:30 hrs", "11/12/2025",
+    "11.12.2025", "Dec 11, 2025", ISO dates; with ``now`` (the fetch time) also "hace 3 horas"
+    in a short line. A year alone matches nothing, so a footer's "© 2025" is never a date.
+    """
+    folded = _strip_accents(text).lower()
+    for match in _DATE_IN_TEXT.finditer(folded):
+        parsed = parse_date(match.group(0).strip(" ,|-–"), tz, dayfirst=dayfirst)
+        if parsed is not None:
+            return parsed
+    if now is not None and len(text.strip()) <= RELATIVE_MAX_CHARS:
+        return relative_date(folded, now, tz)
+    return None
+
+
+def dates_in_text(text: str, tz: tzinfo | None = None, *, dayfirst: bool = True) -> set[date]:
+    """Every calendar day written in ``text`` (to check another parser's guess against)."""
+    found: set[date] = set()
+    for match in _DATE_IN_TEXT.finditer(_strip_accents(text).lower()):
+        parsed = parse_date(match.group(0).strip(" ,|-–"), tz, dayfirst=dayfirst)
+        if parsed is not None:
+            found.add(parsed.date())
+    return found
+
+
+def url_date(url: str, tz: tzinfo | None = None) -> datetime | None:
+    """The day a URL path names (``/2025/12/11/``), as that day's midnight in ``tz``.
+
+    Only a full year/month/day counts; the time is unknown, so this is the weakest source.
+    """
+    match = _URL_DATE.search(url.split("?", 1)[0].split("#", 1)[0])
+    if match is None:
+        return None
+    try:
+        value = datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=tz or UTC)
+    except ValueError:
+        return None
+    return _plausible(value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -21,6 +22,7 @@ from parsel.csstranslator import HTMLTranslator
 from w3lib.html import strip_html5_whitespace
 from w3lib.url import safe_url_string
 
+from crawler.articles.dates import find_date, parse_date
 from crawler.articles.html import parse_html_or_empty
 from crawler.identity.urls import absolute_url, is_http_url, same_site
 
@@ -262,6 +264,65 @@ def extract_links(
         seen.add(absolute)
         links.append(absolute)
     return links
+
+
+_CARD_DEPTH = 5
+_CARD_MAX_CHARS = 600
+
+
+def link_dates(
+    html: bytes | str,
+    url: str,
+    *,
+    tz: tzinfo | None = None,
+    dayfirst: bool = True,
+    now: datetime | None = None,
+) -> dict[str, datetime]:
+    """The date a listing page shows next to each link: absolute URL -> publication time.
+
+    A press office's bulletin list prints each communiqué's date in the same list item, table
+    row or card as its link; that date becomes the article's hint, as a feed entry's does. A
+    card is the nearest ancestor of the link that holds no link to another article; only a
+    full date counts (``<time datetime>`` first, then the card's text).
+    """
+    tree = parse_html_or_empty(html)
+    base = _base_url(tree, url)
+    found: dict[str, datetime] = {}
+    for anchor in tree.xpath("//a[@href]"):
+        absolute = urldefrag(_absolute(anchor.get("href"), base) or "").url
+        if not absolute or absolute in found:
+            continue
+        card = _card(anchor, absolute, base)
+        when = _card_date(card, tz, dayfirst, now) if card is not None else None
+        if when is not None:
+            found[absolute] = when
+    return found
+
+
+def _card(anchor: Any, link: str, base: str) -> Any | None:
+    """The largest ancestor (a few levels up) whose links all lead to ``link``."""
+    card = None
+    node = anchor.getparent()
+    for _ in range(_CARD_DEPTH):
+        if node is None or node.tag in ("body", "html"):
+            break
+        hrefs = {urldefrag(_absolute(h, base) or "").url for h in node.xpath(".//a/@href")}
+        if hrefs - {link, ""} or len(node.text_content()) > _CARD_MAX_CHARS:
+            break
+        card = node
+        node = node.getparent()
+    return card
+
+
+def _card_date(
+    card: Any, tz: tzinfo | None, dayfirst: bool, now: datetime | None
+) -> datetime | None:
+    for stamp in card.xpath(".//time/@datetime"):
+        parsed = parse_date(str(stamp), tz, dayfirst=dayfirst)
+        if parsed is not None:
+            return parsed
+    text = " ".join(t.strip() for t in card.xpath(".//text()") if t.strip())
+    return find_date(text, tz, dayfirst=dayfirst, now=now)
 
 
 def next_page(html: bytes | str, url: str, next_selector: str | None) -> str | None:

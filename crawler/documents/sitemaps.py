@@ -264,6 +264,7 @@ def _url_entry(
         published=published or lastmod,
         updated=lastmod,
         categories=categories,
+        origin="sitemap",
     )
     return entry, language
 
@@ -301,7 +302,7 @@ def _parse_text(data: bytes, url: str, max_entries: int) -> SitemapDoc:
         total += 1
         if len(doc.entries) < max_entries:
             seen.add(candidate)
-            doc.entries.append(FeedEntry(link=candidate))
+            doc.entries.append(FeedEntry(link=candidate, origin="sitemap"))
     if not doc.entries:
         return SitemapDoc(kind="unknown", error="not a sitemap: no URLs found in text body")
     doc.warning = _truncation_warning(len(doc.entries), total)

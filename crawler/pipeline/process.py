@@ -93,6 +93,7 @@ def build_record(page: RawPage, source: Source, ex: Extracted, now: datetime) ->
         guid=page.hints.guid if page.hints else None,
         authors=list(ex.authors),
         published_at=ex.published_at,
+        date_source=ex.date_source,
         updated_at=ex.updated_at,
         language=ex.language or source.language,
         section=ex.section,
@@ -151,6 +152,7 @@ def process_page(page: RawPage, source: Source, now: datetime | None = None) -> 
         remove_selectors=source.remove_selectors,
     )
     language = (page.hints.language if page.hints else None) or source.language
+    now = now or datetime.now(UTC)
     ex = extract(
         page.body,
         page.final_url,
@@ -158,5 +160,6 @@ def process_page(page: RawPage, source: Source, now: datetime | None = None) -> 
         hints=page.hints,
         language=language,
         rules=rules,
+        now=now,
     )
-    return build_record(page, source, ex, now or datetime.now(UTC))
+    return build_record(page, source, ex, now)

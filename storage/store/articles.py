@@ -205,6 +205,7 @@ def _article_values(record: ArticleRecord, now) -> dict[str, Any]:
         "authors": clean_json(list(record.authors)),
         "published_at": published_at,
         "published_offset": published_offset,
+        "date_source": clean_optional(record.date_source) if published_at else "none",
         "updated_at": updated_at,
         "updated_offset": updated_offset,
         "language": clean_optional(record.language),
@@ -245,7 +246,7 @@ def _shingle_count(record: ArticleRecord) -> int | None:
 def _find_existing(conn: Connection, values: Mapping[str, Any]):
     """The stored row this record collided with, by the fixed key order."""
     a = articles.c
-    cols = (a.id, a.content_hash, a.updated_at, a.published_at)
+    cols = (a.id, a.content_hash, a.updated_at, a.published_at, a.date_source)
     keys = []
     if values["guid"] is not None:
         keys.append((a.source == values["source"]) & (a.guid == values["guid"]))
@@ -266,6 +267,17 @@ def _is_change(existing: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
     return not (old is not None and new is not None and new < old)
 
 
+_WEAK_DATE_SOURCES = frozenset({"url", "none"})
+
+
+def _dates_better(existing: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
+    """A stored publication date is kept, unless there was none or only the URL's day: the first
+    date a page showed is the publication, a later fetch may show an update."""
+    if existing["published_at"] is None:
+        return True
+    return existing["date_source"] == "url" and values["date_source"] not in _WEAK_DATE_SOURCES
+
+
 def _update_values(existing: Mapping[str, Any], values: Mapping[str, Any], now) -> dict[str, Any]:
     changed = {
         k: values[k]
@@ -280,9 +292,11 @@ def _update_values(existing: Mapping[str, Any], values: Mapping[str, Any], now) 
         changed.update(updated_at=values["updated_at"], updated_offset=values["updated_offset"])
     else:
         changed.update(updated_at=now, updated_offset=None)
-    if existing["published_at"] is None and values["published_at"] is not None:
+    if values["published_at"] is not None and _dates_better(existing, values):
         changed.update(
-            published_at=values["published_at"], published_offset=values["published_offset"]
+            published_at=values["published_at"],
+            published_offset=values["published_offset"],
+            date_source=values["date_source"],
         )
     changed["last_changed_at"] = now
     return changed

@@ -15,7 +15,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 from trafilatura.metadata import extract_metadata
 
-from crawler.articles.dates import in_zone, parse_date
+from crawler.articles.dates import in_zone, parse_date, url_date
 from crawler.articles.extraction.jsonld import jsonld_list, jsonld_names, jsonld_url, resolve
 from crawler.articles.extraction.metadata import (
     MODIFIED_XPATHS,
@@ -25,7 +25,9 @@ from crawler.articles.extraction.metadata import (
     byline_authors,
     first_date,
     normalize_language,
+    page_mentions_day,
     strip_site_suffix,
+    text_date,
     title_from,
     visible_date,
 )
@@ -42,6 +44,8 @@ class ArticleFields:
     title: str | None = None
     authors: list[str] = field(default_factory=list)
     published: datetime | None = None
+    date_source: str = "none"
+    """Where ``published`` came from: one of ``storage.types.DATE_SOURCES``."""
     updated: datetime | None = None
     canonical: str | None = None
     section: str | None = None
@@ -97,11 +101,16 @@ def _authors(meta: PageMeta, tree: HtmlElement, names: list[str]) -> list[str]:
 
 
 def _published(
-    meta: PageMeta, tree: HtmlElement, tz: tzinfo | None, dayfirst: bool
-) -> datetime | None:
+    meta: PageMeta, tree: HtmlElement, tz: tzinfo | None, dayfirst: bool, now: datetime | None
+) -> tuple[datetime | None, str]:
+    """The page's own publication date and where it was read: JSON-LD, meta tags, then markup
+    and visible text ("page")."""
+    found = first_date(
+        [meta.jsonld.get("datePublished"), meta.jsonld.get("dateCreated")], tz, dayfirst
+    )
+    if found is not None:
+        return found, "jsonld"
     candidates = [
-        meta.jsonld.get("datePublished"),
-        meta.jsonld.get("dateCreated"),
         meta.value("article:published_time", "og:article:published_time", "og:published_time"),
         meta.value(
             "datepublished",
@@ -121,9 +130,11 @@ def _published(
             "article.published",
         ),
     ]
-    return first_date(candidates, tz, dayfirst) or visible_date(
-        tree, PUBLISHED_XPATHS, tz, dayfirst
-    )
+    found = first_date(candidates, tz, dayfirst)
+    if found is not None:
+        return found, "meta"
+    found = visible_date(tree, PUBLISHED_XPATHS, tz, dayfirst) or text_date(tree, tz, dayfirst, now)
+    return found, "page" if found is not None else "none"
 
 
 def _updated(
@@ -207,13 +218,19 @@ def read_fields(
     *,
     tz: tzinfo | None,
     dayfirst: bool,
+    now: datetime | None = None,
 ) -> ArticleFields:
-    """Every field from the page itself; ``names`` are the site's names (:func:`site_names`)."""
+    """Every field from the page itself; ``names`` are the site's names (:func:`site_names`).
+
+    ``now`` is the fetch time, for dates the page writes relative to it ("hace 3 horas").
+    """
     base = _link(meta.base, url) or url
+    published, date_source = _published(meta, tree, tz, dayfirst, now)
     return ArticleFields(
         title=title_from(meta, names),
         authors=_authors(meta, tree, names),
-        published=_published(meta, tree, tz, dayfirst),
+        published=published,
+        date_source=date_source,
         updated=_updated(meta, tree, tz, dayfirst),
         canonical=_canonical(meta, base),
         section=_section(meta),
@@ -237,13 +254,16 @@ def fill_from_trafilatura(
     names: list[str],
     *,
     tz: tzinfo | None,
+    dayfirst: bool,
     hints: FeedEntry | None,
 ) -> None:
     """Title, authors and date from trafilatura's metadata heuristics, where still missing.
 
-    trafilatura gives a date without a time; when the feed's timestamp falls on the same day it
-    is the more precise value of the same date, so it is taken instead. Skipped when nothing
-    it could fill is missing, because the heuristics cost a walk over the whole tree.
+    trafilatura's date is a guess that may come from the URL or default to 1 January of a year
+    in the footer, so it is taken only when the page itself writes that day. It has no time:
+    when the hint's timestamp falls on the same day it is the more precise value of the same
+    date, so it is taken instead. Skipped when nothing it could fill is missing, because the
+    heuristics cost a walk over the whole tree.
     """
     if fields.title and fields.published and fields.authors:
         return
@@ -257,10 +277,15 @@ def fill_from_trafilatura(
         [a for a in (fallback.author or "").split(";") if a]
     )
     date_only = parse_date(fallback.date, tz) if fallback.date else None
-    if not fields.published and date_only is not None:
-        hint_date = in_zone(hints.published, tz) if hints else None
-        same_day = hint_date is not None and hint_date.date() == date_only.date()
-        fields.published = hint_date if same_day else date_only
+    if fields.published or date_only is None:
+        return
+    if not page_mentions_day(tree, date_only.date(), tz, dayfirst):
+        return
+    hint_date = in_zone(hints.published, tz) if hints else None
+    if hints is not None and hint_date is not None and hint_date.date() == date_only.date():
+        fields.published, fields.date_source = hint_date, hints.origin
+    else:
+        fields.published, fields.date_source = date_only, "page"
 
 
 def hint_tags(hints: FeedEntry) -> list[str]:
@@ -272,7 +297,15 @@ def fill_from_hints(fields: ArticleFields, hints: FeedEntry, tz: tzinfo | None) 
     """Whatever the page left empty, from the feed entry that linked to it."""
     fields.title = fields.title or clean(hints.title)
     fields.authors = fields.authors or authors_from(hints.authors)
-    fields.published = fields.published or in_zone(hints.published, tz)
+    if fields.published is None and hints.published is not None:
+        fields.published, fields.date_source = in_zone(hints.published, tz), hints.origin
     fields.updated = fields.updated or in_zone(hints.updated, tz)
     fields.description = fields.description or clean(fragment_text(hints.summary))
     fields.tags = fields.tags or hint_tags(hints)
+
+
+def fill_from_url(fields: ArticleFields, url: str, tz: tzinfo | None) -> None:
+    """The day the URL path names (``/2025/12/11/``), when nothing else dated the page."""
+    if fields.published is None:
+        fields.published = url_date(url, tz)
+        fields.date_source = "url" if fields.published is not None else "none"

@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from lxml import etree
 from lxml.html import HtmlElement
 
-from crawler.articles.dates import parse_date
+from crawler.articles.dates import dates_in_text, find_date, parse_date
 from crawler.articles.extraction.jsonld import JsonObject, collect_jsonld
 from crawler.articles.extraction.values import clean, dedupe, element_text
 
@@ -74,6 +74,27 @@ PUBLISHED_XPATHS = [
         "//time[@datetime]",
     )
 ]
+_DATE_LABEL = re.compile(
+    r"^\s*(?:fecha(?:\s+de\s+(?:publicaci[oó]n|emisi[oó]n|creaci[oó]n))?|publicad[oa](?:\s+(?:el|en))?"
+    r"|date(?:\s+published)?|published(?:\s+on)?|posted(?:\s+on)?|publication\s+date"
+    r"|publi[eé](?:e)?\s+le|datum|data(?:\s+de\s+publica[cç][aã]o)?)\s*(?::|\s)\s*",
+    re.IGNORECASE,
+)
+"""A label that introduces a publication date ("Fecha de publicación", "Publicado el", "Fecha:")."""
+_UPDATE_LABEL = re.compile(
+    r"^\W*(?:[uú]ltima\s+)?(?:actualizad[oa]|actualizaci[oó]n|modificad[oa]|updated|last\s+updated"
+    r"|modified|aktualisiert|mis\s+[aà]\s+jour|atualizad[oa])\b",
+    re.IGNORECASE,
+)
+_DATE_ATTRIBUTES = etree.XPath("//@datetime | //meta/@content")
+_JSONLD_TEXT = etree.XPath("//script[contains(@type, 'ld+json')]/text()")
+_VISIBLE_TEXT = etree.XPath("//text()[not(ancestor::script) and not(ancestor::style)]")
+_LABEL_XPATH = etree.XPath("//dt | //th")
+_LINE_XPATH = etree.XPath("//p | //span | //div | //li | //small | //em | //time")
+_DATE_CLASS_TAGS = ("span", "div", "p", "small", "time", "li", "em", "strong", "dd", "td")
+_DATE_CLASS_WORDS = ("date", "fecha", "publish", "timestamp", "posted", "byline", "meta")
+_FURNITURE = frozenset({"nav", "footer", "aside"})
+_LINE_MAX = 200
 MODIFIED_XPATHS = [
     etree.XPath(x)
     for x in (
@@ -281,3 +302,124 @@ def first_date(values: Iterable[Any], tz: tzinfo | None, dayfirst: bool) -> date
             if parsed is not None:
                 return parsed
     return None
+
+
+def _in_furniture(element: HtmlElement) -> bool:
+    """Inside navigation, a footer, a sidebar, comments, or a site header (not an article's own
+    header): where a site prints today's date, a comment's or its copyright, not the article's."""
+    in_header = False
+    for ancestor in element.iterancestors():
+        tag = ancestor.tag
+        if tag in _FURNITURE or "comment" in (ancestor.get("class") or ancestor.get("id") or ""):
+            return True
+        if tag == "header":
+            in_header = True
+        elif tag == "article":
+            return False
+    return in_header
+
+
+def _short_text(element: HtmlElement) -> str | None:
+    """A date line's text; a line that says it is an update ("Actualizado …") is no
+    publication date, so it reads as nothing."""
+    text = clean(element.text_content())
+    if not text or len(text) > _LINE_MAX or _UPDATE_LABEL.match(text):
+        return None
+    return text
+
+
+def _labelled_date(
+    tree: HtmlElement, tz: tzinfo | None, dayfirst: bool, now: datetime | None
+) -> datetime | None:
+    """A value under a date label: ``<dt>Fecha de publicación</dt><dd>…</dd>`` (and the table
+    form), or a line that starts with one ("Fecha: …", "Publicado el …")."""
+    for label in _LABEL_XPATH(tree):
+        text = clean(label.text_content()) or ""
+        match = _DATE_LABEL.match(text + " ")
+        value = label.getnext()
+        if match and match.end() >= len(text) and value is not None and not _in_furniture(label):
+            found = find_date(_short_text(value) or "", tz, dayfirst=dayfirst, now=now)
+            if found is not None:
+                return found
+    for line in _LINE_XPATH(tree):
+        text = _short_text(line)
+        match = _DATE_LABEL.match(text) if text else None
+        if match and text and match.end() < len(text) and not _in_furniture(line):
+            found = find_date(text[match.end() :], tz, dayfirst=dayfirst, now=now)
+            if found is not None:
+                return found
+    return None
+
+
+def _headline_date(
+    tree: HtmlElement, tz: tzinfo | None, dayfirst: bool, now: datetime | None
+) -> datetime | None:
+    """A date line next to the headline: the siblings of the ``<h1>`` and of its parent block."""
+    headlines = [h for h in tree.iter("h1") if not _in_furniture(h)]
+    if not headlines:
+        return None
+    headline = headlines[0]
+    blocks = [headline]
+    parent = headline.getparent()
+    if parent is not None and parent.tag not in ("body", "html"):
+        blocks.append(parent)
+    for block in blocks:
+        siblings = [*block.itersiblings(preceding=True)][:3] + [*block.itersiblings()][:4]
+        for sibling in siblings:
+            if not isinstance(sibling.tag, str) or sibling.tag in ("script", "style"):
+                continue
+            found = find_date(_short_text(sibling) or "", tz, dayfirst=dayfirst, now=now)
+            if found is not None:
+                return found
+    return None
+
+
+def _classed_date(
+    tree: HtmlElement, tz: tzinfo | None, dayfirst: bool, now: datetime | None
+) -> datetime | None:
+    """A short element whose class or id says date/fecha/published/byline/meta."""
+    tried = 0
+    for element in tree.iter(*_DATE_CLASS_TAGS):
+        names = f"{element.get('class', '')} {element.get('id', '')}".lower()
+        if not any(word in names for word in _DATE_CLASS_WORDS) or "updat" in names:
+            continue
+        text = _short_text(element)
+        tried += 1
+        if tried > 40:
+            return None
+        if text and not _in_furniture(element):
+            found = find_date(text, tz, dayfirst=dayfirst, now=now)
+            if found is not None:
+                return found
+    return None
+
+
+def text_date(
+    tree: HtmlElement, tz: tzinfo | None, dayfirst: bool, now: datetime | None = None
+) -> datetime | None:
+    """A publication date the page writes in its visible text, when its markup names none.
+
+    Labelled values first, then the date line by the headline, then elements classed as dates.
+    Only a full date counts (a year in a footer is not one); relative phrases ("hace 3 horas")
+    count from ``now``, the fetch time, and only in a short date line.
+    """
+    return (
+        _labelled_date(tree, tz, dayfirst, now)
+        or _headline_date(tree, tz, dayfirst, now)
+        or _classed_date(tree, tz, dayfirst, now)
+    )
+
+
+def page_mentions_day(tree: HtmlElement, day: date, tz: tzinfo | None, dayfirst: bool) -> bool:
+    """Whether the page's visible text or a date attribute writes the calendar ``day``.
+
+    Scripts do not count, except JSON-LD: a cookie's expiry or an ad's start date in a script is
+    no publication date, but a ``WebPage``'s ``datePublished`` is.
+    """
+    iso = day.isoformat()
+    if any(str(value).startswith(iso) for value in _DATE_ATTRIBUTES(tree)):
+        return True
+    if any(f'"{iso}' in str(script) for script in _JSONLD_TEXT(tree)):
+        return True
+    text = " ".join(str(t) for t in _VISIBLE_TEXT(tree))
+    return day in dates_in_text(text, tz, dayfirst=dayfirst)

@@ -11,7 +11,7 @@ too. The language is the page's declaration, else what the text clearly is
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from typing import Any
 
 from crawler.articles.dates import dayfirst_for, in_zone
@@ -25,6 +25,7 @@ from crawler.articles.extraction.fields import (
     declared_language,
     fill_from_hints,
     fill_from_trafilatura,
+    fill_from_url,
     hint_tags,
     read_fields,
     site_names,
@@ -59,6 +60,7 @@ def _from_hints_only(tz: tzinfo | None, hints: FeedEntry | None, language: str |
         text=repair_text(fragment_text(hints.summary)),
         authors=authors_from(hints.authors),
         published_at=in_zone(hints.published, tz),
+        date_source=hints.origin if hints.published else "none",
         updated_at=in_zone(hints.updated, tz),
         language=normalize_language(language),
         tags=hint_tags(hints),
@@ -80,6 +82,7 @@ def _record(
         text=body,
         authors=dedupe(a for a in (repair_text(a) for a in fields.authors) if a),
         published_at=fields.published,
+        date_source=fields.date_source,
         updated_at=fields.updated,
         language=language,
         canonical_url=fields.canonical,
@@ -99,6 +102,7 @@ def extract(
     hints: FeedEntry | None = None,
     language: str | None = None,
     rules: ExtractRules | None = None,
+    now: datetime | None = None,
 ) -> Extracted:
     """Extract title, body text and metadata from one article page.
 
@@ -106,7 +110,7 @@ def extract(
     fill only what the page itself does not provide. ``rules`` (per-site selectors) are applied
     first: their removals change the tree every later step sees, and what their selectors find
     wins over generic extraction. Title, text and the other free-text fields are passed through
-    :func:`repair_text` here, once.
+    :func:`repair_text` here, once. ``now`` is the fetch time, for "hace 3 horas".
     """
     tree = parse_html(html)
     if tree is None:
@@ -122,13 +126,16 @@ def extract(
     page_language = declared_language(meta)
     dayfirst = dayfirst_for(page_language or normalize_language(language))
     names = site_names(meta)
-    fields = read_fields(tree, meta, url, names, tz=tz, dayfirst=dayfirst)
+    fields = read_fields(tree, meta, url, names, tz=tz, dayfirst=dayfirst, now=now)
     fields.title = rule_title or fields.title
-    fields.published = rule_date(tree, rules.date_selector, tz, dayfirst) or fields.published
+    selected = rule_date(tree, rules.date_selector, tz, dayfirst)
+    if selected is not None:
+        fields.published, fields.date_source = selected, "page"
     text = rule_body(tree, rules.body_selector) or body_text(tree, url, hints)
-    fill_from_trafilatura(fields, tree, url, names, tz=tz, hints=hints)
+    fill_from_trafilatura(fields, tree, url, names, tz=tz, dayfirst=dayfirst, hints=hints)
     if hints is not None:
         fill_from_hints(fields, hints, tz)
+    fill_from_url(fields, url, tz)
 
     body, flat_posts = split_flattened_posts(_clean_body(text, fields.title, fields.section))
     found_language = page_language or detect_language(body) or normalize_language(language)

@@ -12,13 +12,15 @@ the article pages must show article evidence to be stored (see :mod:`crawler.pip
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import scrapy
 from scrapy.http import Response
 from twisted.python.failure import Failure
 
-from crawler.documents.listing import extract_links, next_page
+from crawler.articles.dates import dayfirst_for
+from crawler.documents.listing import extract_links, link_dates, next_page
 from crawler.fetching.failures import describe_failure
 from crawler.fetching.spiders.base import SourceSpider
 from crawler.items import FeedEntry
@@ -67,7 +69,16 @@ class ListingSpider(SourceSpider):
         if room is not None:
             fresh = fresh[: max(room, 0)]
         self.links_seen.update(fresh)
-        yield from self.follow_articles(FeedEntry(link=link) for link in fresh)
+        dates = link_dates(
+            response.body,
+            response.url,
+            tz=source.tzinfo,
+            dayfirst=dayfirst_for(source.language),
+            now=datetime.now(UTC),
+        )
+        yield from self.follow_articles(
+            FeedEntry(link=link, published=dates.get(link), origin="listing") for link in fresh
+        )
         full = source.max_items is not None and len(self.links_seen) >= source.max_items
         if page >= source.max_pages or full:
             return
