@@ -115,3 +115,16 @@ def test_the_checks_see_a_cycle_and_a_wrong_direction() -> None:
     graph = {"crawler.a": {"crawler.b"}, "crawler.b": {"crawler.a"}, "storage.x": set()}
     assert _cycles(graph) == [["crawler.a", "crawler.b"]]
     assert "storage.search" in _graph()["scheduler.cli.search"]
+
+
+def test_the_pipeline_stage_never_reaches_back_into_fetching() -> None:
+    """Fetching hands pages to the pipeline; the pipeline (and the run's recorder it feeds) must
+    not import fetching back, or the two stages become one knot."""
+    wrong = [
+        f"{module} imports {target}"
+        for module, targets in _graph().items()
+        if module.startswith("crawler.pipeline")
+        for target in targets
+        if target.startswith("crawler.fetching")
+    ]
+    assert wrong == []

@@ -15,12 +15,12 @@ import pytest
 from scrapy.exceptions import DropItem
 
 from crawler.config import load_config
-from crawler.fetching.runs import CrawlContext, RunRecorder
 from crawler.pipeline.pipelines import (
     ExtractionFailed,
     NavigationPageDropped,
     NotAnArticleDropped,
 )
+from crawler.pipeline.runs import CrawlContext, RunRecorder
 from storage.store import Store
 
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
@@ -171,3 +171,12 @@ def test_a_navigation_page_is_skipped_not_an_error() -> None:
     assert isinstance(drop, DropItem)
     recorder.item_dropped(item=None, exception=drop)
     assert (recorder.counts.skipped, recorder.counts.errors) == (1, 0)
+
+
+def test_a_spider_exception_is_one_error_not_two() -> None:
+    """Scrapy counts each callback exception under ``spider_exceptions/count`` and again under
+    ``spider_exceptions/<Class>``; summing every such key counted it twice."""
+    recorder = _recorder([])
+    stats = {"spider_exceptions/count": 1, "spider_exceptions/KeyError": 1}
+    result = recorder.result(stats, datetime.now(UTC))
+    assert result.counts.errors == 1

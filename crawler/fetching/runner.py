@@ -22,8 +22,8 @@ from scrapy.settings import Settings
 from crawler.config import Source
 from crawler.fetching.middlewares import reset_robots
 from crawler.fetching.politeness import reset_host_clocks
-from crawler.fetching.runs import CrawlContext, SourceResult, attach, context_of
 from crawler.fetching.spiders import spider_for
+from crawler.pipeline.runs import CrawlContext, SourceResult, attach, context_of
 from crawler.pipeline.workers import shared_pool, shutdown_shared_pool
 from crawler.settings import MAX_REASONS, near_dup_threshold, scrapy_settings
 from storage.store import Store
@@ -95,7 +95,7 @@ def _spider_class(source: Source) -> type:
         "DOWNLOAD_DELAY": source.delay,
         "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
         "ITEM_PIPELINES": {"crawler.pipeline.pipelines.StorePipeline": 300},
-        "EXTENSIONS": {"crawler.fetching.runs.RunRecorder": 0},
+        "EXTENSIONS": {"crawler.pipeline.runs.RunRecorder": 0},
     }
     if source.headers:
         extra = source.header_dict

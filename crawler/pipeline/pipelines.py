@@ -1,7 +1,7 @@
 """The Scrapy item pipeline: each fetched page through the extraction pool, records to storage.
 
 The only crawler component that writes articles: in short batched transactions, through the
-store the crawl attached to the crawler (``crawler.fetching.runs``). A page that does not become
+store the crawl attached to the crawler (``crawler.pipeline.runs``). A page that does not become
 an article raises :class:`~scrapy.exceptions.DropItem` with the reason, so Scrapy's stats count
 the reasons and the run's recorder keeps them.
 """
@@ -13,9 +13,9 @@ from typing import Any
 
 from scrapy.exceptions import DropItem
 
-from crawler.fetching.runs import context_of
 from crawler.items import RawPage
 from crawler.pipeline.process import NoArticleEvidence, NotAnArticle
+from crawler.pipeline.runs import context_of
 from crawler.pipeline.workers import WorkerError, shared_pool
 from storage.types import ArticleRecord
 

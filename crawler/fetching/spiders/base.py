@@ -20,9 +20,9 @@ from twisted.python.failure import Failure
 from crawler import settings
 from crawler.config import Source
 from crawler.fetching.failures import describe_failure, parse_retry_after
-from crawler.fetching.runs import CrawlContext, RunRecorder, context_of, recorder_of
 from crawler.identity.urls import canonicalize_url, is_http_url
 from crawler.items import FeedEntry, RawPage
+from crawler.pipeline.runs import CrawlContext, RunRecorder, context_of, recorder_of
 from crawler.pipeline.workers import shared_pool
 
 log = logging.getLogger(__name__)

@@ -156,8 +156,7 @@ class RunRecorder:
         return min(seen) if len(seen) >= 2 and min(seen) > 0 else 0
 
     def result(self, stats: dict[str, Any], started: datetime) -> SourceResult:
-        exceptions = sum(v for k, v in stats.items() if k.startswith("spider_exceptions/"))
-        self.counts.errors += exceptions
+        self.counts.errors += int(stats.get("spider_exceptions/count", 0))
         error = self.error
         reason = stats.get("finish_reason")
         if error is None and reason not in (None, "finished"):
