@@ -19,13 +19,12 @@ from sqlalchemy import (
     TextClause,
     bindparam,
     delete,
-    func,
     select,
     text,
     update,
 )
 
-from storage.models import articles, lsh_bands, sources
+from storage.models import article_time, articles, lsh_bands, sources
 from storage.neardup import (
     MAX_CANDIDATES,
     SAME_SOURCE_THRESHOLD,
@@ -202,7 +201,7 @@ def cluster_info(conn: Connection, cluster_ids: Iterable[int]) -> dict[int, dict
     """Per cluster: ``copies`` (articles), ``outlets`` (sources, earliest first), ``rep`` (id)."""
     wanted = sorted({c for c in cluster_ids if c is not None})
     info: dict[int, dict[str, Any]] = {}
-    when = func.coalesce(a.published_at, a.first_seen_at)
+    when = article_time()
     for i in range(0, len(wanted), 500):
         chunk = wanted[i : i + 500]
         rows = conn.execute(

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from storage.models import article_time_of
 from storage.textfold import fold
 
 BANDS = 32
@@ -154,7 +155,7 @@ def credit_names(credit: str | None, source_name: str, source_title: str | None)
 
 
 def _when(member: Mapping[str, Any]) -> datetime:
-    return member.get("published_at") or member.get("first_seen_at") or datetime.max
+    return article_time_of(member) or datetime.max
 
 
 def choose_representative(members: Iterable[Mapping[str, Any]]) -> int | None:

@@ -18,7 +18,7 @@ from crawler.articles.dates import find_date, parse_date, url_date
 from crawler.articles.extraction import extract
 from crawler.documents.listing import link_dates
 from crawler.items import FeedEntry
-from storage.db import _alembic_config, dispose_engines, get_engine
+from storage.db import SCHEMA_HEAD, _alembic_config, dispose_engines, get_engine
 from storage.records import RECORD_FIELDS
 from storage.search import get_article
 from storage.store import Store
@@ -290,7 +290,7 @@ def test_migration_0007_adds_date_source_to_an_existing_database(tmp_path: Path)
         rows = conn.execute("SELECT id, date_source FROM articles ORDER BY id").fetchall()
         (version,) = conn.execute("SELECT version_num FROM alembic_version").fetchone()
     assert rows == [(1, None), (2, "none")]
-    assert version == "0007"
+    assert version == SCHEMA_HEAD
 
 
 # ----------------------------------------------------------------------------- end to end

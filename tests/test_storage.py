@@ -24,7 +24,7 @@ from storage.search import get_article
 from storage.store import Store
 from storage.types import ArticleRecord, SourceInfo
 
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 
 SONORA = timezone(timedelta(hours=-7))
 
@@ -606,3 +606,50 @@ def test_robots_txt_is_kept_replaced_and_forgotten_when_stale(store) -> None:
         conn.execute(update(robots_txt).values(fetched_at=datetime(2025, 1, 1)))
     assert store.cached_robots("www.gob.mx", 3600) is None
     assert store.cached_robots("mx.usembassy.gov", 3600) is None
+
+
+def test_an_undated_article_keeps_its_time_when_fetched_again(store, db_url):
+    """An article's time is published, else first seen (storage.models.ARTICLE_TIME): a page
+    fetched again because its text changed must not jump forward in ``--since`` and ordering."""
+    from storage.search import search
+
+    first = make_record(published_at=None, fetched_at=datetime.now(UTC) - timedelta(days=10))
+    store.store([first])
+    with store.engine.begin() as conn:
+        conn.execute(update(articles).values(first_seen_at=datetime.now(UTC) - timedelta(days=10)))
+    edited = make_record(
+        published_at=None,
+        fetched_at=datetime.now(UTC),
+        text=first.text + " Actualización: la frontera reabre.",
+        content_hash="hash-2",
+    )
+    assert [r.outcome for r in store.store([edited])] == ["updated"]
+    recent = search(db_url, "Cortafuegos", since=datetime.now(UTC) - timedelta(days=2))
+    older = search(db_url, "Cortafuegos", since=datetime.now(UTC) - timedelta(days=11))
+    assert recent == [] and len(older) == 1
+
+
+def test_the_article_time_indexes_are_rebuilt_and_undone(sqlite_url):
+    """Migration 0008 moves the search date indexes to the one rule, and back on downgrade."""
+    from alembic import command
+
+    from storage.db import _alembic_config
+
+    engine = get_engine(sqlite_url)
+
+    def index_sql() -> str:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'ix_articles_when'"
+            ).scalar_one()
+
+    assert "first_seen_at" in index_sql()
+    config = _alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0007")
+    assert "fetched_at" in index_sql()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    assert "first_seen_at" in index_sql()

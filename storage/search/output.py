@@ -10,11 +10,11 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, TextIO
 
-from sqlalchemy import Engine, Select, func, select, text
+from sqlalchemy import Engine, Select, select, text
 
 from storage import clusters
 from storage.db import get_engine, is_sqlite
-from storage.models import articles
+from storage.models import article_time, articles
 from storage.records import RECORD_FIELDS, row_to_record
 from storage.search.filters import (
     Analysis,
@@ -101,7 +101,7 @@ def story(url: str, ident: int) -> list[dict[str, Any]]:
             conn.execute(
                 select(*COLUMNS)
                 .where(articles.c.cluster_id == cluster_id)
-                .order_by(func.coalesce(articles.c.published_at, articles.c.first_seen_at))
+                .order_by(article_time())
                 .order_by(articles.c.id)
             )
             .mappings()

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.exc import OperationalError
 
 from storage.db import StorageError, one_line
-from storage.models import articles
+from storage.models import article_time, articles
 from storage.search.query import QueryError
 
 SEARCH_DEADLINE_S = 20.0
@@ -23,8 +22,8 @@ COLUMNS = [c for c in articles.c if c.name not in ("raw_html", "minhash")]
 
 
 def when() -> Any:
-    """An article's date for filters and ordering: published, else fetched."""
-    return func.coalesce(articles.c.published_at, articles.c.fetched_at)
+    """An article's time for filters and ordering (:data:`storage.models.ARTICLE_TIME`)."""
+    return article_time()
 
 
 def run(conn, stmt) -> Any:
