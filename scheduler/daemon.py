@@ -32,6 +32,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.config import Config, ConfigError, Source, load_config
+from crawler.processes import die_with_parent
 from storage.schedule import due_at, first_run_at, pending_backoff
 from storage.store import Store
 
@@ -85,18 +86,6 @@ def hard_limit(run_timeout: float) -> float:
     """When the daemon kills a run: the child stops itself at ``run_timeout`` (Scrapy's
     CLOSESPIDER_TIMEOUT); the margin covers interpreter start-up and a slow close."""
     return run_timeout + min(30.0, max(5.0, run_timeout / 2))
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: be sent SIGTERM if the daemon dies (even by kill -9), so no
-    orphan crawl keeps writing after its daemon is gone. Linux only; elsewhere a no-op."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    pr_set_pdeathsig = 1
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 class Daemon:
@@ -285,7 +274,7 @@ class Daemon:
             stdin=subprocess.DEVNULL,
             env=env,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent,  # SIGTERM when the daemon dies, even by kill -9
             text=True,
         )
         now = time.monotonic()

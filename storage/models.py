@@ -12,7 +12,6 @@ The schema itself is owned by the Alembic migrations; a test checks these models
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -229,19 +228,7 @@ daemon_lock = DaemonLock.__table__
 robots_txt = RobotsTxt.__table__
 
 
-ARTICLE_TIME = "coalesce(published_at, first_seen_at)"
-"""An article's time, the one rule: when it says it was published, else when it was first seen.
-
-Not ``fetched_at``, which moves every time a changed page is fetched again. Filters (``--since``),
-ordering, a story's timeline and its original all use it; the search indexes are built on this
-very expression (migration 0008), so the planner can use them."""
-
-
 def article_time() -> Any:
-    """:data:`ARTICLE_TIME` as a SQL expression over ``articles``."""
+    """An article's time as a SQL expression over ``articles``: the one rule,
+    :data:`storage.types.ARTICLE_TIME` (the search indexes are built on it, migration 0008)."""
     return func.coalesce(articles.c.published_at, articles.c.first_seen_at)
-
-
-def article_time_of(row: Mapping[str, Any]) -> datetime | None:
-    """:data:`ARTICLE_TIME` of an article already read (a record or a row mapping)."""
-    return row.get("published_at") or row.get("first_seen_at")

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from storage.models import article_time_of
 from storage.textfold import fold
+from storage.types import article_time_of
 
 BANDS = 32
 ROWS = 4

@@ -6,6 +6,7 @@ crawler builds it. Times are timezone-aware; storage keeps them in UTC plus the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -112,3 +113,16 @@ class RunCounts:
 
     def as_dict(self) -> dict[str, int]:
         return {k: getattr(self, k) for k in self.__slots__}  # type: ignore[attr-defined]
+
+
+ARTICLE_TIME = "coalesce(published_at, first_seen_at)"
+"""An article's time, the one rule: when it says it was published, else when it was first seen.
+
+Not ``fetched_at``, which moves every time a changed page is fetched again. Filters (``--since``),
+ordering, a story's timeline and its original all use it (``storage.models.article_time`` in
+SQL, :func:`article_time_of` in Python)."""
+
+
+def article_time_of(row: Mapping[str, Any]) -> datetime | None:
+    """:data:`ARTICLE_TIME` of an article already read (a record or a row mapping)."""
+    return row.get("published_at") or row.get("first_seen_at")

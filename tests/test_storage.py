@@ -609,7 +609,7 @@ def test_robots_txt_is_kept_replaced_and_forgotten_when_stale(store) -> None:
 
 
 def test_an_undated_article_keeps_its_time_when_fetched_again(store, db_url):
-    """An article's time is published, else first seen (storage.models.ARTICLE_TIME): a page
+    """An article's time is published, else first seen (storage.types.ARTICLE_TIME): a page
     fetched again because its text changed must not jump forward in ``--since`` and ordering."""
     from storage.search import search
 

@@ -30,6 +30,7 @@ from typing import Any
 from crawler import settings
 from crawler.config import Source
 from crawler.items import RawPage
+from crawler.processes import die_with_parent
 from storage.types import ArticleRecord
 
 log = logging.getLogger(__name__)
@@ -46,13 +47,8 @@ PRELOAD = (
 def _worker_init() -> None:
     """In each worker: die with the crawl process, even if it is killed with SIGKILL (Linux),
     so no worker outlives its crawl; then load the extraction stack once."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(Exception):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
-        if os.getppid() == 1:
-            os._exit(0)
+    if not die_with_parent(signal.SIGKILL):
+        os._exit(0)
     for module in PRELOAD:
         importlib.import_module(module)
 

@@ -22,7 +22,7 @@ COLUMNS = [c for c in articles.c if c.name not in ("raw_html", "minhash")]
 
 
 def when() -> Any:
-    """An article's time for filters and ordering (:data:`storage.models.ARTICLE_TIME`)."""
+    """An article's time for filters and ordering (:data:`storage.types.ARTICLE_TIME`)."""
     return article_time()
 
 

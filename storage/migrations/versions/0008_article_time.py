@@ -4,7 +4,7 @@ Search filtered and ordered on ``coalesce(published_at, fetched_at)`` while a st
 its original used ``coalesce(published_at, first_seen_at)``: an undated article that was fetched
 again (its text changed) moved forward in search but not in its story. ``fetched_at`` is when we
 last fetched the page, not the article's time, so every place now uses
-``storage.models.ARTICLE_TIME``, and the two expression indexes of 0004 are rebuilt on it (the
+``storage.types.ARTICLE_TIME``, and the two expression indexes of 0004 are rebuilt on it (the
 planner uses an expression index only for the very same expression).
 
 Revision ID: 0008
