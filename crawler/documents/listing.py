@@ -215,10 +215,6 @@ def _hrefs(matches: list[Any]) -> list[str]:
     return hrefs
 
 
-def _absolute(href: str, base: str) -> str | None:
-    return absolute_url(href, base)
-
-
 def _compile_patterns(patterns: Sequence[str], name: str) -> list[re.Pattern[str]]:
     compiled: list[re.Pattern[str]] = []
     for pattern in patterns:
@@ -252,7 +248,7 @@ def extract_links(
     links: list[str] = []
     seen: set[str] = set()
     for href in _hrefs(matches):
-        absolute = _absolute(href, base)
+        absolute = absolute_url(href, base)
         if absolute is None or absolute in seen:
             continue
         if matcher is None and not looks_like_article_url(absolute, url):
@@ -289,7 +285,7 @@ def link_dates(
     base = _base_url(tree, url)
     found: dict[str, datetime] = {}
     for anchor in tree.xpath("//a[@href]"):
-        absolute = urldefrag(_absolute(anchor.get("href"), base) or "").url
+        absolute = urldefrag(absolute_url(anchor.get("href"), base) or "").url
         if not absolute or absolute in found:
             continue
         card = _card(anchor, absolute, base)
@@ -306,7 +302,7 @@ def _card(anchor: Any, link: str, base: str) -> Any | None:
     for _ in range(_CARD_DEPTH):
         if node is None or node.tag in ("body", "html"):
             break
-        hrefs = {urldefrag(_absolute(h, base) or "").url for h in node.xpath(".//a/@href")}
+        hrefs = {urldefrag(absolute_url(h, base) or "").url for h in node.xpath(".//a/@href")}
         if hrefs - {link, ""} or len(node.text_content()) > _CARD_MAX_CHARS:
             break
         card = node
@@ -342,7 +338,7 @@ def next_page(html: bytes | str, url: str, next_selector: str | None) -> str | N
         candidates = _rel_next(tree) + _text_next(tree) + _numbered_next(tree, url)
     current = urldefrag(url).url
     for href in candidates:
-        absolute = _absolute(href, base)
+        absolute = absolute_url(href, base)
         if absolute and absolute != current and absolute != safe_url_string(current):
             return absolute
     return None
@@ -384,10 +380,6 @@ def _numbered_next(tree: Any, url: str) -> list[str]:
     return found
 
 
-def _same_site(host: str, site_host: str) -> bool:
-    return same_site(host, site_host)
-
-
 def looks_like_article_url(url: str, site_url: str) -> bool:
     """Heuristic: is ``url`` (absolute) probably an article of the site at ``site_url``?
 
@@ -400,7 +392,7 @@ def looks_like_article_url(url: str, site_url: str) -> bool:
         return False
     parts = urlsplit(url)
     site = urlsplit(site_url)
-    if not _same_site((parts.hostname or "").lower(), (site.hostname or "").lower()):
+    if not same_site((parts.hostname or "").lower(), (site.hostname or "").lower()):
         return False
     if urldefrag(url).url.rstrip("/") == urldefrag(site_url).url.rstrip("/"):
         return False
