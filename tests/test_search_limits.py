@@ -6,9 +6,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 
 from storage.db import dispose_engines
 from storage.search import QueryError, search
+from storage.search import postgres as search_postgres
 from storage.search import sql as search_sql
 from storage.search import sqlite as search_sqlite
 from storage.search.query import MAX_TERMS, parse_query
@@ -52,8 +54,20 @@ def test_the_largest_allowed_query_runs_quickly(db):
     assert len(hits) == 39
 
 
-@pytest.mark.skipif("sqlite" not in BACKENDS, reason="SQLite path")
-def test_a_search_past_its_deadline_stops_with_one_line(db, monkeypatch):
+@pytest.fixture
+def sqlite_db(tmp_path):
+    """The SQLite corpus alone: the progress-handler deadline is SQLite's own mechanism."""
+    dispose_engines()
+    url = f"sqlite:///{tmp_path / 's.sqlite'}"
+    Store(url).store(
+        [rec(i, f"Nota {i}", f"Operativo {i} en Sonora: armas.") for i in range(1, 40)]
+    )
+    yield url
+    dispose_engines()
+
+
+def test_a_search_past_its_deadline_stops_with_one_line(sqlite_db, monkeypatch):
+    db = sqlite_db
     monkeypatch.setattr(search_sql, "SEARCH_DEADLINE_S", 0.0)
     monkeypatch.setattr(search_sqlite, "_PROGRESS_STEPS", 1)
     with pytest.raises(QueryError) as info:
@@ -68,11 +82,14 @@ def test_a_search_past_its_deadline_stops_with_one_line(db, monkeypatch):
 def test_postgres_search_past_its_deadline_stops_with_one_line(monkeypatch):
     url = fresh_postgres()
     Store(url).store([rec(1, "Nota", "Operativo en Sonora.")])
-    monkeypatch.setattr(search_sql, "SEARCH_DEADLINE_S", 0.000001)
-    monkeypatch.setattr(
-        "storage.search.postgres.no_seq_scan",
-        lambda conn: conn.exec_driver_sql("SELECT pg_sleep(0.05)"),
-    )
+    monkeypatch.setattr(search_sql, "SEARCH_DEADLINE_S", 0.000001)  # 1 ms, the least
+    original = search_postgres.statement_deadline
+
+    def deadline_then_a_slow_statement(conn):
+        original(conn)
+        search_sql.run(conn, text("SELECT pg_sleep(0.5)"))
+
+    monkeypatch.setattr(search_postgres, "statement_deadline", deadline_then_a_slow_statement)
     with pytest.raises(QueryError, match="search took too long"):
         search(url, "sonora")
     dispose_engines()
