@@ -139,3 +139,23 @@ def test_hash_is_stable_hex_sha256() -> None:
     digest = content_hash("Hola")
     assert digest == "b221d9dbb083a7f33428d7c2a3c3198ae925614d70210e28716ccaa7cd4ddb79"
     assert len(digest) == 64
+
+
+def test_the_mojibake_hint_finds_exactly_the_sequences_of_its_three_alternatives():
+    """The hint is written as one class plus look-behinds for speed; it must match what the
+    plain three-alternative form matches, on clean Spanish and on damaged text alike."""
+    import random
+    import re
+
+    from crawler.articles.textrepair import _CONT, _MOJIBAKE_HINT
+
+    plain = re.compile(
+        f"[\u00c2-\u00df]{_CONT}|[\u00e0-\u00ef]{_CONT}{{2}}|[\u00f0-\u00f4]{_CONT}{{3}}"
+    )
+    rnd = random.Random(7)
+    alphabet = "aéíóúñ»«“”…Ã©Â¡â€œðŸ˜€ ¿¡" + "".join(map(chr, range(0x80, 0xF6)))
+    for _ in range(5000):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(1, 12)))
+        assert [m.span() for m in _MOJIBAKE_HINT.finditer(text)] == [
+            m.span() for m in plain.finditer(text)
+        ], text
