@@ -27,6 +27,11 @@ EXPECTED = {
     "ingest_vs_limit",
     "ingest_cpu_s_per_article",
     "ingest_peak_memory_mb",
+    "naive_many_articles_per_s",
+    "ingest_many_articles_per_s",
+    "ingest_vs_naive_many",
+    "ingest_many_cpu_s_per_article",
+    "ingest_many_peak_memory_mb",
     "poll_cycle_s",
     "poll_cycle_cpu_s",
     "bulk_load_articles_per_s",
@@ -38,7 +43,7 @@ EXPECTED = {
 
 def test_quick_benchmarks_print_every_figure() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "tests.bench", "--quick", "ingest", "poll", "search"],
+        [sys.executable, "-m", "tests.bench", "--quick", "ingest", "ingest_many", "poll", "search"],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -56,6 +61,8 @@ def test_quick_benchmarks_print_every_figure() -> None:
     assert len(names) == len(set(names)), names
     by_name = {rec["name"]: rec for rec in records}
     assert by_name["ingest_articles_per_s"]["detail"]["counts"]["pages"] > 0
+    many = by_name["ingest_many_articles_per_s"]["detail"]
+    assert many["counts"]["new"] == many["articles"] > 0
     assert (
         by_name["poll_cycle_s"]["detail"]["not_modified"]
         == by_name["poll_cycle_s"]["detail"]["sources"]

@@ -38,6 +38,7 @@ PLACEHOLDER = "{{BASE}}"
 SITE_NAME = "El Vigía del Noroeste"
 SONORA = timezone(timedelta(hours=-7))
 CDMX = timezone(timedelta(hours=-6))
+DEFAULT_PAGE_KB = (30, 120)
 
 SECTIONS = (
     ("seguridad", "Seguridad"),
@@ -582,12 +583,15 @@ class Site:
         return self.pages_dir / path.lstrip("/")
 
 
-def _cache_dir(pages: int, feeds: int, feed_items: int, poll_feeds: int, seed: int) -> Path:
+def _cache_dir(
+    pages: int, feeds: int, feed_items: int, poll_feeds: int, seed: int, page_kb: tuple[int, int]
+) -> Path:
     base = Path(
         os.environ.get("NEWSWATCH_BENCH_CACHE", Path(tempfile.gettempdir()) / "newswatch-bench")
     )
-    return (
-        base / f"site-v{GENERATOR_VERSION}-p{pages}-f{feeds}x{feed_items}-poll{poll_feeds}-s{seed}"
+    sizes = "" if page_kb == DEFAULT_PAGE_KB else f"-kb{page_kb[0]}-{page_kb[1]}"
+    return base / (
+        f"site-v{GENERATOR_VERSION}-p{pages}-f{feeds}x{feed_items}-poll{poll_feeds}-s{seed}{sizes}"
     )
 
 
@@ -598,9 +602,13 @@ def build_site(
     feed_items: int = 50,
     poll_feeds: int = 0,
     seed: int = 2025,
+    page_kb: tuple[int, int] = DEFAULT_PAGE_KB,
 ) -> Site:
-    """Generate (or reuse) the site for these parameters; safe against a half-written cache."""
-    root = _cache_dir(pages, feeds, feed_items, poll_feeds, seed)
+    """Generate (or reuse) the site for these parameters; safe against a half-written cache.
+
+    ``page_kb`` bounds each page's size in KB (uniform); heavier pages grow the sidebar and the
+    embedded state blob, not the story, as on the heavy templates of real outlets."""
+    root = _cache_dir(pages, feeds, feed_items, poll_feeds, seed, page_kb)
     meta_file = root / "site.json"
     if meta_file.exists():
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
@@ -612,7 +620,7 @@ def build_site(
     size_rng = random.Random(seed + 1)
     total = 0
     for art in articles:
-        target = size_rng.randint(30, 120)
+        target = size_rng.randint(*page_kb)
         data = renderer.render(art, target).encode("utf-8")
         total += len(data)
         file = work / "pages" / art.path.lstrip("/")
