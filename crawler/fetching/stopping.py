@@ -75,26 +75,32 @@ class RunStopper:
         limit = f"{self.run_timeout:g}"
         if not self._mark("timeout", f"stopped at its time limit ({limit} s)"):
             return
-        self.notice(f"stopping: the crawl reached its time limit ({limit} s)")
         self._graceful(cut_downloads=True)
+        self._say(f"stopping: the crawl reached its time limit ({limit} s)")
 
     def interrupted(self, signum: int, count: int) -> None:
         name = signal.Signals(signum).name
         if count > 1:
-            self.notice(f"stopping now ({name} again)")
             self.hard_stop()
+            self._say(f"stopping now ({name} again)")
             return
         self._mark("aborted", f"interrupted ({name}) before it finished")
         if signum == signal.SIGINT:
             waiting = self.in_flight()
-            self.notice(
+            self._graceful(cut_downloads=False)
+            self._say(
                 f"stopping: waiting for {waiting} request{'s' if waiting != 1 else ''} in flight;"
                 " Ctrl-C again to stop now"
             )
-            self._graceful(cut_downloads=False)
         else:
-            self.notice(f"stopping ({name})")
             self._graceful(cut_downloads=True)
+            self._say(f"stopping ({name})")
+
+    def _say(self, message: str) -> None:
+        """Tell the user, after the stop is under way: the terminal or the daemon reading our
+        stderr may be gone (a dead daemon's pipe), and that must not keep the crawl running."""
+        with contextlib.suppress(Exception):
+            self.notice(message)
 
     def _mark(self, outcome: str, reason: str) -> bool:
         """Mark every run still going as stopped; False when none is (the crawl is ending)."""
