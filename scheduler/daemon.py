@@ -16,13 +16,15 @@ import json
 import logging
 import math
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,8 +33,9 @@ from urllib.parse import urlsplit
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.config import Config, ConfigError, Source, load_config
+from crawler.config import Config, ConfigError, Source, load_config, resolve_config_path
 from crawler.processes import die_with_parent
+from scheduler.child import Child
 from storage.schedule import due_at, first_run_at, pending_backoff
 from storage.store import Store
 
@@ -46,18 +49,8 @@ LOCK_STALE_AFTER = 30.0
 FAILING_AFTER = 5
 KILL_AFTER = 5.0
 MAX_JITTER = 60.0
-
-
-@dataclass
-class Child:
-    """One running ``newswatch crawl`` child and the sources it crawls."""
-
-    proc: subprocess.Popen
-    sources: list[str]
-    started: float
-    deadline: float
-    terminated_at: float | None = None
-    outcome: str | None = None
+LOST_LOCK_EXIT = 4
+"""Exit code of a daemon that found another one holding its database's lock."""
 
 
 @dataclass
@@ -71,6 +64,7 @@ class DaemonOptions:
     log_level: str = "INFO"
     log_format: str = "text"
     extra_env: dict[str, str] = field(default_factory=dict)
+    lock_stale_after: float = LOCK_STALE_AFTER
 
 
 class DaemonAlreadyRunning(RuntimeError):
@@ -102,6 +96,9 @@ class Daemon:
         """Sources due but held back (a run of their site, or no free child), since when."""
         self.children: list[Child] = []
         self.stopping = threading.Event()
+        self.lost_lock = False
+        self.workdir: Path | None = None
+        """A private directory for the configuration snapshot the children run."""
         self.reload_requested = threading.Event()
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
@@ -111,7 +108,7 @@ class Daemon:
     # ------------------------------------------------------------------ lifecycle
 
     def run(self) -> int:
-        holder = self.store.acquire_daemon_lock(self.pid, self.host, LOCK_STALE_AFTER)
+        holder = self.store.acquire_daemon_lock(self.pid, self.host, self.opts.lock_stale_after)
         if holder is not None:
             raise DaemonAlreadyRunning(
                 f"another newswatch daemon (pid {holder['pid']} on {holder['host']}, "
@@ -126,11 +123,18 @@ class Daemon:
             self.load()
             self.scheduler.start()
             log.info("daemon started (pid %d), %d sources scheduled", self.pid, len(self.sources))
+            log.info("children run the configuration as loaded, from %s", self.snapshot)
             self._loop()
             self._shutdown()
         finally:
-            self.store.release_daemon_lock(self.pid)
+            if not self.lost_lock:
+                self.store.release_daemon_lock(self.pid)
             self.store.close()
+            if self.workdir is not None:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.lost_lock:
+            log.error("daemon stopped: it had lost its lock on the database")
+            return LOST_LOCK_EXIT
         log.info("daemon stopped")
         return 0
 
@@ -148,7 +152,7 @@ class Daemon:
 
     def load(self) -> None:
         """(Re)build the jobs from the config: added, removed and changed sources."""
-        config = load_config(self.opts.config_path)
+        config = self._read_config()
         enabled = {s.name: s for s in config.sources if s.enabled}
         self.store.sync_sources([s.info() for s in config.sources])
         states = self.store.source_states()
@@ -181,6 +185,40 @@ class Daemon:
         self.config = config
         self.sources = enabled
         self.held = {n: since for n, since in self.held.items() if n in enabled}
+
+    @property
+    def snapshot(self) -> Path:
+        """The configuration the daemon holds, as the children read it."""
+        if self.workdir is None:
+            self.workdir = Path(tempfile.mkdtemp(prefix="newswatch-daemon-"))
+        return self.workdir / "sources.toml"
+
+    def _read_config(self) -> Config:
+        """Read and validate the sources file, and make it the children's snapshot only if it is
+        valid: a child runs what the daemon holds, so a broken file (reloaded or not) or an edit
+        saved without SIGHUP never reaches a run. Errors name the user's file and its lines."""
+        original = resolve_config_path(self.opts.config_path)
+        try:
+            data = original.read_bytes()
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read config file: {exc.strerror or exc}", path=original
+            ) from None
+        candidate = self.snapshot.with_name("sources.next.toml")
+        candidate.write_bytes(data)
+        try:
+            config = load_config(candidate)
+        except ConfigError as exc:
+            raise ConfigError(
+                exc.message,
+                path=original,
+                source=exc.source,
+                key=exc.key,
+                line=exc.line,
+                column=exc.column,
+            ) from None
+        os.replace(candidate, self.snapshot)
+        return replace(config, path=original)
 
     # ------------------------------------------------------------------ jobs and children
 
@@ -264,13 +302,12 @@ class Daemon:
             "--log-level",
             self.opts.log_level,
         ]
-        if self.config is not None and self.config.path is not None:
-            cmd += ["--config", str(self.config.path)]
+        cmd += ["--config", str(self.snapshot)]
         env = {**os.environ, **self.opts.extra_env}
         proc = subprocess.Popen(
             cmd,
             stdout=subprocess.PIPE,
-            stderr=None,
+            stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             env=env,
             start_new_session=True,
@@ -278,7 +315,9 @@ class Daemon:
             text=True,
         )
         now = time.monotonic()
-        self.children.append(Child(proc, names, now, now + hard_limit(self.opts.run_timeout)))
+        child = Child(proc, names, now, now + hard_limit(self.opts.run_timeout))
+        child.start_readers()
+        self.children.append(child)
         log.info("run started: %s (pid %d)", ", ".join(names), proc.pid)
 
     def _reap(self) -> None:
@@ -303,9 +342,7 @@ class Daemon:
             os.killpg(child.proc.pid, sig)
 
     def _finished(self, child: Child, code: int) -> None:
-        out = child.proc.stdout.read() if child.proc.stdout else ""
-        if child.proc.stdout:
-            child.proc.stdout.close()
+        out = child.collected()
         elapsed = time.monotonic() - child.started
         try:
             results = {r["source"]: r for r in json.loads(out)} if out.strip() else {}
@@ -323,7 +360,10 @@ class Daemon:
                 elif ours:
                     reason = "stopped by the daemon's shutdown before it finished"
                 else:
-                    reason = f"crawl process exited with code {code} without a result"
+                    reason = (
+                        child.error_line()
+                        or f"crawl process exited with code {code} without a result"
+                    )
                 self.store.close_open_runs(name, child.proc.pid, outcome, reason)
                 if not ours:
                     self.store.record_source_result(
@@ -334,7 +374,7 @@ class Daemon:
                 log.info(
                     "source %s: %s in %.1fs (new %s, updated %s, errors %s)%s",
                     name,
-                    "ok" if result.get("ok") else "failed",
+                    result.get("outcome") or ("ok" if result.get("ok") else "failed"),
                     elapsed,
                     result.get("new"),
                     result.get("updated"),
@@ -364,7 +404,16 @@ class Daemon:
 
     def _loop(self) -> None:
         last_beat = 0.0
+        beat_every = min(HEARTBEAT_EVERY, self.opts.lock_stale_after / 3)
         while not self.stopping.is_set():
+            # The heartbeat comes first: a daemon resumed after a pause (SIGSTOP, a suspended
+            # VM) longer than the lock's staleness window must learn that it lost the lock
+            # before it starts anything.
+            if time.monotonic() - last_beat >= beat_every:
+                if not self.store.daemon_heartbeat(self.pid, self.host):
+                    self._lose_lock()
+                    return
+                last_beat = time.monotonic()
             if self.reload_requested.is_set():
                 self.reload_requested.clear()
                 try:
@@ -374,15 +423,25 @@ class Daemon:
                     log.error("configuration not reloaded, keeping the old one: %s", exc)
             self._reap()
             self._dispatch()
-            if time.monotonic() - last_beat >= HEARTBEAT_EVERY:
-                self.store.daemon_heartbeat(self.pid)
-                last_beat = time.monotonic()
             self.stopping.wait(self.opts.tick)
+
+    def _lose_lock(self) -> None:
+        """Another daemon took this database's lock while this one was not beating (its
+        heartbeat updated no row): stop scheduling at once and stop the children now."""
+        holder = self.store.daemon_info(self.opts.lock_stale_after, self.host)
+        who = f"pid {holder['pid']} on {holder['host']}" if holder else "nobody now"
+        log.error(
+            "lost the lock on this database (held by %s): another daemon runs its sources; "
+            "stopping at once",
+            who,
+        )
+        self.lost_lock = True
+        self.stopping.set()
 
     def _shutdown(self) -> None:
         """Take no new runs; let running ones finish within the grace period, then stop them."""
         self.scheduler.shutdown(wait=False)
-        deadline = time.monotonic() + self.opts.grace
+        deadline = time.monotonic() + (KILL_AFTER if self.lost_lock else self.opts.grace)
         for child in self.children:
             self._signal(child, signal.SIGTERM)
         while self.children and time.monotonic() < deadline:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import signal
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +24,7 @@ from crawler.config import Source
 from crawler.fetching.middlewares import reset_robots
 from crawler.fetching.politeness import reset_host_clocks
 from crawler.fetching.spiders import spider_for
+from crawler.fetching.stopping import RunStopper
 from crawler.pipeline.runs import CrawlContext, SourceResult, attach, context_of
 from crawler.pipeline.workers import shared_pool, shutdown_shared_pool
 from crawler.settings import MAX_REASONS, near_dup_threshold, scrapy_settings
@@ -32,6 +34,7 @@ from storage.types import RunCounts
 log = logging.getLogger(__name__)
 
 ProgressHook = Callable[[str, RunCounts], None]
+NoticeHook = Callable[[str], None]
 
 QUIET_EXTENSIONS = frozenset(
     {
@@ -117,17 +120,19 @@ def run_crawl(
     on_progress: ProgressHook | None = None,
     settings: dict[str, Any] | None = None,
     run_timeout: float | None = None,
+    on_notice: NoticeHook | None = None,
 ) -> list[SourceResult]:
     """Crawl ``sources`` now, store what they yield, record one run per source; blocks until done.
 
-    ``run_timeout`` closes every spider after that many seconds (Scrapy's CLOSESPIDER_TIMEOUT);
-    the source's run is then recorded as failed with the reason.
+    ``run_timeout`` ends the crawl that many seconds after it starts, whatever it is waiting on
+    (:class:`~crawler.fetching.stopping.RunStopper`); runs still going are recorded as
+    ``timeout``. SIGINT/SIGTERM end it too, its unfinished runs ``aborted``: nothing about the
+    source was learnt, so neither a success nor a failure is recorded for it. ``on_notice``
+    receives the one-line messages meant for the person at the terminal.
     """
     store = Store(db_url, near_dup_threshold=near_dup_threshold())
     store.sync_sources([s.info() for s in sources])
     overrides = dict(settings or {})
-    if run_timeout:
-        overrides["CLOSESPIDER_TIMEOUT"] = run_timeout
     overrides.setdefault("LOG_INSTALL_ROOT_HANDLER", False)
     overrides.setdefault("EXTENSIONS_BASE", quiet_extensions_base())
     states = store.source_states()
@@ -148,39 +153,51 @@ def run_crawl(
         attach(crawler, CrawlContext(source, store, validators))
         process.crawl(crawler, source=source)
         runs.append((source, crawler, run_id))
+    stopper = RunStopper(process, run_timeout, on_notice or (lambda message: log.warning(message)))
+    previous = stopper.install((signal.SIGINT, signal.SIGTERM))
     try:
-        process.start()
+        process.start(install_signal_handlers=False)
     finally:
+        stopper.uninstall(previous)
+        stopper.after_reactor()
         shutdown_shared_pool()
-    results = []
-    for source, crawler, run_id in runs:
-        result = _result(source, crawler, started)
-        store.finish_run(
-            run_id,
-            "ok" if result.ok else "failed",
-            {**result.counts.as_dict(), "warnings": result.warnings[:MAX_REASONS]},
-            result.error,
-        )
-        fresh = result.ok and not result.not_modified
-        store.record_source_result(
-            source.name,
-            result.ok,
-            result.error,
-            etag=(result.validators.get("etag") or "") if fresh else None,
-            last_modified=(result.validators.get("last_modified") or "") if fresh else None,
-            interval=source.interval,
-            retry_after=result.retry_after,
-        )
-        results.append(result)
+    results = [_record(store, source, crawler, run_id, started) for source, crawler, run_id in runs]
     store.close()
     return results
 
 
+def _record(store: Store, source: Source, crawler: Crawler, run_id: int, started: datetime):
+    """Finish the source's run. An aborted run changes nothing in the source's schedule (no
+    last success, no failure, next due as it was): the crawl was stopped, not the source."""
+    result = _result(source, crawler, started)
+    store.finish_run(
+        run_id,
+        result.outcome,
+        {**result.counts.as_dict(), "warnings": result.warnings[:MAX_REASONS]},
+        result.error,
+    )
+    if result.outcome == "aborted":
+        return result
+    fresh = result.ok and not result.not_modified
+    store.record_source_result(
+        source.name,
+        result.ok,
+        result.error,
+        etag=(result.validators.get("etag") or "") if fresh else None,
+        last_modified=(result.validators.get("last_modified") or "") if fresh else None,
+        interval=source.interval,
+        retry_after=result.retry_after,
+    )
+    return result
+
+
 def _result(source: Source, crawler: Crawler, started: datetime) -> SourceResult:
-    recorder = context_of(crawler).recorder
+    context = context_of(crawler)
+    recorder = context.recorder
     if recorder is None or crawler.spider is None:
+        outcome, error = context.stopped or ("failed", "spider did not start")
         return SourceResult(
-            source.name, False, RunCounts(), "spider did not start", [], started, datetime.now(UTC)
+            source.name, False, RunCounts(), error, [], started, datetime.now(UTC), outcome=outcome
         )
     return recorder.result(crawler.stats.get_stats() if crawler.stats else {}, started)
 

@@ -44,11 +44,19 @@ class SourceResult:
     not_modified: bool = False
     retry_after: float | None = None
     validators: dict[str, str | None] = field(default_factory=dict)
+    outcome: str = ""
+    """The run's ``crawl_runs.outcome``: ok, failed, timeout (stopped at the crawl's time limit)
+    or aborted (interrupted: says nothing about the source)."""
+
+    def __post_init__(self) -> None:
+        if not self.outcome:
+            self.outcome = "ok" if self.ok else "failed"
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "ok": self.ok,
+            "outcome": self.outcome,
             "not_modified": self.not_modified,
             "error": self.error,
             "warnings": self.warnings,
@@ -66,6 +74,8 @@ class CrawlContext:
     store: Store
     validators: dict[str, str | None] = field(default_factory=dict)
     recorder: RunRecorder | None = None
+    stopped: tuple[str, str] | None = None
+    """Set when the crawl stopped this run before it finished: (outcome, reason)."""
 
 
 def attach(crawler: Any, context: CrawlContext) -> None:
@@ -159,7 +169,10 @@ class RunRecorder:
         self.counts.errors += int(stats.get("spider_exceptions/count", 0))
         error = self.error
         reason = stats.get("finish_reason")
-        if error is None and reason not in (None, "finished"):
+        outcome = ""
+        if self.context.stopped is not None:
+            outcome, error = self.context.stopped
+        elif error is None and reason not in (None, "finished"):
             error = f"crawl stopped: {reason}"
         return SourceResult(
             self.source,
@@ -172,4 +185,5 @@ class RunRecorder:
             not_modified=self.not_modified,
             retry_after=self.retry_after,
             validators=self.validators,
+            outcome=outcome,
         )

@@ -56,13 +56,26 @@ def crawl(
         url = db_url(db)
         Store(url).close()
         with _progress(sources, enabled=fmt == "text" and stderr.is_terminal) as hook:
-            results = run_crawl(sources, url, on_progress=hook, run_timeout=run_timeout)
+            results = run_crawl(
+                sources, url, on_progress=hook, run_timeout=run_timeout, on_notice=_notice
+            )
     if fmt == "json":
         print(json.dumps([r.as_dict() for r in results], ensure_ascii=False, indent=2))
     else:
         _print_summary(results)
+    if any(r.outcome == "aborted" for r in results):
+        raise typer.Exit(INTERRUPTED)
     if not all(r.ok for r in results):
         raise typer.Exit(1)
+
+
+INTERRUPTED = 130
+"""Exit code of a crawl stopped by a signal before it finished (the shells' 128 + SIGINT)."""
+
+
+def _notice(message: str) -> None:
+    """A stop's one-line message, for whoever is at the terminal (the daemon logs it)."""
+    stderr.print(Text(f"newswatch: {message}", style="yellow"))
 
 
 @contextmanager
@@ -95,7 +108,9 @@ def _print_summary(results: list[Any]) -> None:
     table.add_column("status")
     for r in results:
         c = r.counts
-        if not r.ok:
+        if r.outcome == "aborted":
+            status = Text(f"ABORTED: {r.error}", style="yellow")
+        elif not r.ok:
             status = Text(f"FAILED: {r.error}", style="red")
         else:
             status = Text("ok, unchanged (304)" if r.not_modified else "ok", style="green")

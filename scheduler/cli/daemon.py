@@ -43,6 +43,15 @@ def daemon_cmd(
             "--log-file", help="Also log to this file (rotated at 10 MB, 5 kept).", dir_okay=False
         ),
     ] = None,
+    lock_stale_after: Annotated[
+        float,
+        typer.Option(
+            "--lock-stale-after",
+            min=1,
+            hidden=True,
+            help="Seconds without a heartbeat after which another daemon's lock is taken over.",
+        ),
+    ] = 30,
 ) -> None:
     """Run in the foreground and crawl every enabled source on its interval, until SIGTERM.
 
@@ -61,6 +70,7 @@ def daemon_cmd(
             max_children=max_children,
             log_level=settings.log_level(log_level),
             log_format=log_format,
+            lock_stale_after=lock_stale_after,
         )
         try:
             code = Daemon(opts).run()

@@ -32,11 +32,15 @@ class DaemonLock(StoreBase):
             conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
         return None
 
-    def daemon_heartbeat(self, pid: int) -> None:
+    def daemon_heartbeat(self, pid: int, host: str | None = None) -> bool:
+        """Beat if ``pid`` (on ``host``) still holds the lock; False when it does not: another
+        daemon took it over (this one paused past the staleness window) or it was released."""
+        where = daemon_lock.c.pid == pid
+        if host is not None:
+            where &= daemon_lock.c.host == host
         with write_connection(self.engine) as conn:
-            conn.execute(
-                update(daemon_lock).where(daemon_lock.c.pid == pid).values(heartbeat_at=utcnow())
-            )
+            result = conn.execute(update(daemon_lock).where(where).values(heartbeat_at=utcnow()))
+            return result.rowcount > 0
 
     def daemon_info(self, stale_after: float, host: str) -> dict[str, Any] | None:
         """The daemon registered on this database, with ``alive`` by the same rule the lock uses."""
