@@ -46,6 +46,15 @@ KIND_ONLY_KEYS: dict[str, str] = {
 }
 """Keys that mean something for one kind only: on another kind they are an error, not ignored."""
 DEFAULT_MAX_PAGES = 3
+DAY = 86400.0
+MAX_INTERVAL = 365 * DAY
+MAX_AGE = 100 * 365 * DAY
+MAX_DELAY = 3600.0
+MAX_CONCURRENCY = 64
+MAX_PAGES = 1000
+MAX_ITEMS = 1_000_000
+"""Upper bounds of the numbers a source may set: a value past them is a typo or an attack, and
+one that passed here used to overflow later (a date minus 10^14 days, a sleep of 1e308 s)."""
 _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 _DURATION_HELP = "use a number with s, m, h or d, e.g. 90s, 10m, 2h, 3d"
@@ -55,7 +64,8 @@ _DURATION_RE = re.compile(
     r"(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s)?$"
 )
 _TOML_POS_RE = re.compile(r"\(at line (\d+), column (\d+)\)")
-_SOURCES_HEADER_RE = re.compile(r"^[ \t]*\[\[[ \t]*sources[ \t]*\]\]", re.MULTILINE)
+_HEADER_RE = re.compile(r"^[ \t]*\[\[?([^\[\]]+)\]\]?")
+_KEY_RE = re.compile(r"^[ \t]*([A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')[ \t]*[=.]")
 
 
 class ConfigError(Exception):
@@ -98,10 +108,11 @@ class ConfigError(Exception):
 # ---------------------------------------------------------------------------- durations
 
 
-def parse_duration(value: str | int | float) -> float:
+def parse_duration(value: str | int | float, maximum: float | None = None) -> float:
     """Seconds from ``"90s"``, ``"10m"``, ``"2h"``, ``"3d"``, ``"1h30m"`` or a bare number.
 
-    Bare numbers (and numeric strings) are seconds. The result must be a finite number > 0.
+    Bare numbers (and numeric strings) are seconds. The result must be a finite number > 0, and
+    at most ``maximum`` when one is given.
     """
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"bad duration {value!r} ({_DURATION_HELP})")
@@ -111,10 +122,20 @@ def parse_duration(value: str | int | float) -> float:
         if seconds is None:
             raise ValueError(f"bad duration {value!r} ({_DURATION_HELP})")
     else:
-        seconds = float(value)
+        seconds = _float(value)
     if not math.isfinite(seconds) or seconds <= 0:
         raise ValueError(f"bad duration {value!r}: must be greater than zero ({_DURATION_HELP})")
+    if maximum is not None and seconds > maximum:
+        raise ValueError(f"bad duration {value!r}: must be at most {format_duration(maximum)}")
     return seconds
+
+
+def _float(value: int | float) -> float:
+    """``float`` that reads a too-large TOML integer as infinity instead of raising."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
 
 
 def _parse_duration_text(text: str) -> float | None:
@@ -234,20 +255,26 @@ def _timezone(value: str) -> str:
     return value
 
 
-def _duration(value: str | int | float) -> float:
-    return parse_duration(value)
+def _interval(value: str | int | float) -> float:
+    return parse_duration(value, MAX_INTERVAL)
+
+
+def _max_age(value: str | int | float) -> float:
+    return parse_duration(value, MAX_AGE)
 
 
 def _delay(value: int | float) -> float:
-    seconds = float(value)
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"bad delay {value!r}: must be a number of seconds >= 0")
+    seconds = _float(value)
+    if not math.isfinite(seconds) or not 0 <= seconds <= MAX_DELAY:
+        raise ValueError(
+            f"bad delay {value!r}: must be a number of seconds from 0 to {MAX_DELAY:.0f}"
+        )
     return seconds
 
 
 def _concurrency(value: int) -> int:
-    if not 1 <= value <= 64:
-        raise ValueError(f"bad concurrency {value!r}: must be between 1 and 64")
+    if not 1 <= value <= MAX_CONCURRENCY:
+        raise ValueError(f"bad concurrency {value!r}: must be between 1 and {MAX_CONCURRENCY}")
     return value
 
 
@@ -290,10 +317,17 @@ def _selectors(value: list[Any]) -> tuple[str, ...]:
     return selectors
 
 
-def _positive_int(value: int) -> int:
-    if value < 1:
-        raise ValueError(f"bad value {value!r}: must be an integer >= 1")
-    return value
+def _up_to(maximum: int) -> Callable[[int], int]:
+    """A validator of whole numbers from 1 to ``maximum``."""
+
+    def check(value: int) -> int:
+        if value < 1:
+            raise ValueError(f"bad value {value!r}: must be an integer >= 1")
+        if value > maximum:
+            raise ValueError(f"bad value {value!r}: must be at most {maximum}")
+        return value
+
+    return check
 
 
 def _headers(value: dict[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -338,7 +372,7 @@ FIELDS: dict[str, Field] = {
     "language": Field((str,), _language, default=None),
     "timezone": Field((str,), _timezone, default="UTC"),
     "interval": Field(
-        (str, int, float), _duration, derive=lambda v: parse_duration(KIND_INTERVALS[v["kind"]])
+        (str, int, float), _interval, derive=lambda v: parse_duration(KIND_INTERVALS[v["kind"]])
     ),
     "enabled": Field((bool,), default=True),
     "delay": Field((int, float), _delay, default=1.0),
@@ -346,12 +380,12 @@ FIELDS: dict[str, Field] = {
     "verified": Field((bool,), default=True),
     "allow": Field((list,), _regexes, default=()),
     "deny": Field((list,), _regexes, default=()),
-    "max_age": Field((str, int, float), _duration, default=None),
-    "max_items": Field((int,), _positive_int, default=None),
+    "max_age": Field((str, int, float), _max_age, default=None),
+    "max_items": Field((int,), _up_to(MAX_ITEMS), default=None),
     "headers": Field((dict,), _headers, default=()),
     "link_selector": Field((str,), _selector, default=None),
     "next_selector": Field((str,), _selector, default=None),
-    "max_pages": Field((int,), _positive_int, default=DEFAULT_MAX_PAGES),
+    "max_pages": Field((int,), _up_to(MAX_PAGES), default=DEFAULT_MAX_PAGES),
     "body_selector": Field((str,), _selector, default=None),
     "title_selector": Field((str,), _selector, default=None),
     "date_selector": Field((str,), _selector, default=None),
@@ -561,7 +595,8 @@ def parse_config(text: str, path: Path | str | None = None) -> Config:
                 key=key,
             )
 
-    defaults = _parse_defaults(doc.get("defaults", {}), path)
+    default_lines, blocks = _key_lines(text)
+    defaults = _parse_defaults(doc.get("defaults", {}), path, default_lines)
     raw_sources = doc.get("sources", [])
     if not isinstance(raw_sources, list):
         raise ConfigError(
@@ -569,11 +604,15 @@ def parse_config(text: str, path: Path | str | None = None) -> Config:
             path=path,
             key="sources",
         )
-    lines = _source_lines(text, len(raw_sources))
+    if len(blocks) != len(raw_sources):
+        blocks = [_Block(None)] * len(raw_sources)
     sources: list[Source] = []
     seen: dict[str, int] = {}
     for index, raw in enumerate(raw_sources):
-        source = build_source(raw, defaults=defaults, path=path, index=index, line=lines[index])
+        block = blocks[index]
+        source = build_source(
+            raw, defaults=defaults, path=path, index=index, line=block.line, key_lines=block.keys
+        )
         if source.name in seen:
             first = seen[source.name]
             raise ConfigError(
@@ -581,7 +620,7 @@ def parse_config(text: str, path: Path | str | None = None) -> Config:
                 path=path,
                 source=f"sources[{index}]",
                 key="name",
-                line=lines[index],
+                line=block.keys.get("name", block.line),
             )
         seen[source.name] = index
         sources.append(source)
@@ -595,25 +634,34 @@ def build_source(
     path: Path | str | None = None,
     index: int = 0,
     line: int | None = None,
+    key_lines: Mapping[str, int] | None = None,
 ) -> Source:
-    """Validate one ``[[sources]]`` table; ``defaults`` are already-validated ``[defaults]`` values."""
+    """Validate one ``[[sources]]`` table; ``defaults`` are already-validated ``[defaults]`` values.
+
+    ``line`` is the table's header line and ``key_lines`` each key's own line, so an error
+    points at the line the user has to edit.
+    """
     position = f"sources[{index}]"
     if not isinstance(raw, dict):
         raise ConfigError(
             f"must be a table, got {_toml_type(raw)}", path=path, source=position, line=line
         )
+    lines = key_lines or {}
+
+    def at(key: str) -> int | None:
+        return lines.get(key, line)
 
     raw_name = raw.get("name")
     if raw_name is None:
         raise ConfigError("missing required key", path=path, source=position, key="name", line=line)
-    name = _convert("name", raw_name, path=path, source=position, line=line)
+    name = _convert("name", raw_name, path=path, source=position, line=at("name"))
     label = name
 
     values: dict[str, Any] = dict(defaults or {})
     for key, value in raw.items():
         if key not in FIELDS:
-            raise _unknown_key(key, FIELDS, path=path, source=label, line=line)
-        values[key] = _convert(key, value, path=path, source=label, line=line)
+            raise _unknown_key(key, FIELDS, path=path, source=label, line=at(key))
+        values[key] = _convert(key, value, path=path, source=label, line=at(key))
     kind = values.get("kind", FIELDS["kind"].default)
     for key, only in KIND_ONLY_KEYS.items():
         if key in raw and kind != only:
@@ -622,7 +670,7 @@ def build_source(
                 path=path,
                 source=label,
                 key=key,
-                line=line,
+                line=at(key),
             )
         if key not in raw and kind != only:
             values.pop(key, None)
@@ -636,23 +684,28 @@ def build_source(
     return Source(**values)
 
 
-def _parse_defaults(raw: Any, path: Path | str | None) -> dict[str, Any]:
+def _parse_defaults(
+    raw: Any, path: Path | str | None, key_lines: Mapping[str, int] | None = None
+) -> dict[str, Any]:
     where = "[defaults]"
+    lines = key_lines or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"must be a table, got {_toml_type(raw)}", path=path, key="defaults")
     allowed = {k: v for k, v in FIELDS.items() if k not in NOT_IN_DEFAULTS}
     values: dict[str, Any] = {}
     for key, value in raw.items():
+        line = lines.get(key)
         if key in NOT_IN_DEFAULTS:
             raise ConfigError(
                 "cannot be set in [defaults]; set it on each source",
                 path=path,
                 source=where,
                 key=key,
+                line=line,
             )
         if key not in allowed:
-            raise _unknown_key(key, allowed, path=path, source=where)
-        values[key] = _convert(key, value, path=path, source=where)
+            raise _unknown_key(key, allowed, path=path, source=where, line=line)
+        values[key] = _convert(key, value, path=path, source=where, line=line)
     return values
 
 
@@ -696,9 +749,38 @@ def _toml_error(exc: tomllib.TOMLDecodeError, path: Path | str | None) -> Config
     return ConfigError(f"invalid TOML: {message}", path=path, line=line, column=column)
 
 
-def _source_lines(text: str, count: int) -> list[int | None]:
-    """Line of each ``[[sources]]`` header, when the file uses one header per source."""
-    starts = [text.count("\n", 0, m.start()) + 1 for m in _SOURCES_HEADER_RE.finditer(text)]
-    if len(starts) != count:
-        return [None] * count
-    return list(starts)
+@dataclass(slots=True)
+class _Block:
+    """One ``[[sources]]`` table in the text: its header's line and each of its keys' lines."""
+
+    line: int | None
+    keys: dict[str, int] = field(default_factory=dict)
+
+
+def _key_lines(text: str) -> tuple[dict[str, int], list[_Block]]:
+    """Where each key is written: ``[defaults]``'s keys, and each ``[[sources]]`` table's.
+
+    A line scan, not a TOML parser: it finds ``key =`` at the start of a line and sub-tables
+    such as ``[sources.headers]``; anything it misses falls back to the table's header line.
+    """
+    defaults: dict[str, int] = {}
+    blocks: list[_Block] = []
+    current: dict[str, int] | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER_RE.match(line)
+        if header:
+            name = header.group(1).replace(" ", "").replace("\t", "")
+            current = None
+            if header.group(0).lstrip().startswith("[[") and name == "sources":
+                blocks.append(_Block(number))
+                current = blocks[-1].keys
+            elif name == "defaults":
+                current = defaults
+            elif name.startswith(("sources.", "defaults.")):
+                owner = blocks[-1].keys if name.startswith("sources.") and blocks else defaults
+                owner.setdefault(name.split(".", 1)[1].split(".")[0], number)
+            continue
+        key = _KEY_RE.match(line)
+        if key and current is not None:
+            current.setdefault(key.group(1).strip("\"'"), number)
+    return defaults, blocks

@@ -166,7 +166,7 @@ def test_unknown_key_suggests_the_closest(tmp_path: Path) -> None:
     assert "key 'intervall'" in msg
     assert "did you mean 'interval'?" in msg
     assert "valid: name, kind, url" in msg
-    assert err.line == 1
+    assert err.line == 4  # the key's own line, not the [[sources]] header's (issue 17, item 13)
 
 
 def test_unknown_key_in_defaults(tmp_path: Path) -> None:
@@ -186,7 +186,7 @@ def test_name_and_url_are_not_allowed_in_defaults(tmp_path: Path) -> None:
         ('concurrency = "4"', "concurrency", "expected an integer, got string '4'"),
         ("concurrency = true", "concurrency", "expected an integer, got boolean True"),
         ("concurrency = 65", "concurrency", "between 1 and 64"),
-        ("delay = -1", "delay", ">= 0"),
+        ("delay = -1", "delay", "from 0 to 3600"),
         ("title = 3", "title", "expected a string"),
         ("interval = true", "interval", "expected a duration"),
         ('kind = "sitmap"', "kind", "unknown kind 'sitmap' (valid: feed, sitemap, listing)"),
@@ -232,7 +232,7 @@ def test_duplicate_name_names_both_positions(tmp_path: Path) -> None:
     assert "duplicate name 'a'" in msg
     assert "sources[0]" in msg and "sources[2]" in msg
     assert "key 'name'" in msg
-    assert err.line == 9
+    assert err.line == 10
 
 
 @pytest.mark.parametrize(
@@ -471,3 +471,91 @@ def test_fingerprint_is_sha1_of_sorted_json() -> None:
     source = _config().sources[0]
     blob = json.dumps(asdict(source), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert source.fingerprint() == hashlib.sha1(blob.encode()).hexdigest()
+
+
+# ------------------------------------------------------- bounds and key lines (issue 17)
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "expected"),
+    [
+        ('interval = "99999999999999d"', "interval", "must be at most 365d"),
+        ('interval = "366d"', "interval", "must be at most 365d"),
+        ("interval = 1e308", "interval", "must be at most 365d"),
+        ("interval = 99999999999999999999999999999999999999", "interval", "at most"),
+        ("interval = nan", "interval", "greater than zero"),
+        ("interval = inf", "interval", "greater than zero"),
+        ("delay = 1e308", "delay", "from 0 to 3600"),
+        ("delay = 3601", "delay", "from 0 to 3600"),
+        ("delay = nan", "delay", "from 0 to 3600"),
+        ("delay = -inf", "delay", "from 0 to 3600"),
+        ("delay = 99999999999999999999999999999999999999", "delay", "from 0 to 3600"),
+        ('max_age = "99999999999999d"', "max_age", "must be at most"),
+        ("max_age = 1e308", "max_age", "must be at most"),
+        ("max_items = 9223372036854775807", "max_items", "must be at most 1000000"),
+        ("concurrency = 9223372036854775807", "concurrency", "between 1 and 64"),
+    ],
+)
+def test_numbers_are_bounded(tmp_path: Path, line: str, key: str, expected: str) -> None:
+    body = f'[[sources]]\nname = "tribuna"\nurl = "https://www.tribuna.com.mx/feed/"\n{line}\n'
+    err = error_of(tmp_path, body)
+    assert f"source 'tribuna': key '{key}': " in str(err)
+    assert expected in str(err)
+    assert err.line == 4
+
+
+def test_max_pages_is_bounded(tmp_path: Path) -> None:
+    body = (
+        '[[sources]]\nname = "t"\nkind = "listing"\nurl = "https://t.example/"\n'
+        "max_pages = 100000\n"
+    )
+    err = error_of(tmp_path, body)
+    assert "key 'max_pages'" in str(err) and "at most 1000" in str(err)
+
+
+def test_bounds_hold_in_defaults_too(tmp_path: Path) -> None:
+    err = error_of(tmp_path, '# top\n[defaults]\nkind = "feed"\ninterval = "400d"\n')
+    assert "[defaults]: key 'interval'" in str(err)
+    assert err.line == 4
+
+
+def test_the_largest_values_still_load(tmp_path: Path) -> None:
+    body = (
+        '[[sources]]\nname = "t"\nurl = "https://t.example/"\ninterval = "365d"\n'
+        'delay = 3600\nmax_age = "36500d"\nmax_items = 1000000\n'
+    )
+    source = load_config(write(tmp_path, body)).sources[0]
+    assert source.interval == 365 * 86400 and source.delay == 3600
+
+
+def test_errors_name_the_line_of_the_key(tmp_path: Path) -> None:
+    body = """\
+    [[sources]]
+    name = "a"
+    url = "https://a.example/feed"
+
+    [[sources]]
+    name = "b"
+    # a comment
+    url = "https://b.example/feed"
+    title = "B"
+    language = "spanish"
+    headers.Referer = "x"
+    """
+    err = error_of(tmp_path, body)
+    assert err.line == 10, str(err)
+    assert "source 'b': key 'language'" in str(err)
+
+
+def test_errors_in_a_sub_table_name_its_header(tmp_path: Path) -> None:
+    body = """\
+    [[sources]]
+    name = "a"
+    url = "https://a.example/feed"
+
+    [sources.headers]
+    Referer = 3
+    """
+    err = error_of(tmp_path, body)
+    assert err.line == 5, str(err)
+    assert "key 'headers'" in str(err)
