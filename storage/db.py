@@ -93,13 +93,32 @@ class StorageError(Exception):
 
 
 def default_db_url() -> str:
-    """SQLite file in the per-user data directory, created on demand."""
+    """SQLite file in the per-user data directory; the directory is made when a command that
+    creates the database opens it (naming the default must not create anything)."""
     data_dir = Path(platformdirs.user_data_dir("newswatch"))
-    try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StorageError(f"cannot create data directory {data_dir}: {exc.strerror}") from None
     return f"sqlite:///{data_dir / 'newswatch.sqlite'}"
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL (or bare path) names; None for an in-memory database or a server."""
+    try:
+        parsed = make_url(normalize_url(url))
+    except ArgumentError:
+        return None
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database).expanduser()
+
+
+def database_exists(url: str) -> bool:
+    """Whether the database ``url`` names is there to be read: a SQLite file that exists (a
+    server's database is assumed to; connecting says otherwise). Reading commands check this
+    first, so a typo in ``--db`` is an error instead of a new, empty database."""
+    path = sqlite_file(url)
+    return path is None or path.exists()
 
 
 def normalize_url(url: str) -> str:
@@ -301,7 +320,11 @@ def _at_head(engine: Engine) -> bool:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to Alembic ``head``; a no-op (one read) when it already is."""
+    """Bring the schema to Alembic ``head``; a no-op (one read) when it already is.
+
+    A revision this version does not know was written by a newer newswatch: that is a
+    :class:`StorageError` telling the user to upgrade, not Alembic's traceback.
+    """
     if _at_head(engine):
         return
     from alembic import command
@@ -309,10 +332,18 @@ def upgrade(engine: Engine) -> None:
     from alembic.script import ScriptDirectory
 
     cfg = _alembic_config()
-    heads = set(ScriptDirectory.from_config(cfg).get_heads())
+    scripts = ScriptDirectory.from_config(cfg)
+    heads = set(scripts.get_heads())
     with engine.connect() as conn:
-        if set(MigrationContext.configure(conn).get_current_heads()) == heads:
-            return
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    if current == heads:
+        return
+    unknown = sorted(current - {script.revision for script in scripts.walk_revisions()})
+    if unknown:
+        raise StorageError(
+            f"this database was written by a newer newswatch (schema {', '.join(unknown)}); "
+            "upgrade newswatch"
+        )
     with write_connection(engine) as conn:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")

@@ -14,6 +14,7 @@ import typer
 from scheduler.cli.corpus import recluster_cmd, rescore_cmd
 from scheduler.cli.crawl import crawl
 from scheduler.cli.daemon import daemon_cmd
+from scheduler.cli.db import db_app
 from scheduler.cli.search import export_cmd, search_cmd, story_cmd
 from scheduler.cli.sources import sources_cmd
 from scheduler.cli.status import status_cmd
@@ -38,6 +39,7 @@ app.command("export")(export_cmd)
 app.command("sources")(sources_cmd)
 app.command("status")(status_cmd)
 app.command("daemon")(daemon_cmd)
+app.add_typer(db_app, name="db")
 
 
 def main() -> None:

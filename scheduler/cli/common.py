@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from crawler import settings
 from crawler.config import ConfigError, parse_duration
 from scheduler import logs
-from storage.db import StorageError, one_line, sqlite_errors
+from storage.db import StorageError, database_exists, one_line, sqlite_errors, sqlite_file
 from storage.search import QueryError, write_records
 
 stdout = Console(highlight=False, soft_wrap=False)
@@ -57,11 +57,17 @@ LogFormatOpt = Annotated[
 SinceOpt = Annotated[
     str | None,
     typer.Option(
-        "--since", help="Published at or after: a date (2025-12-01), an ISO time, or an age (7d)."
+        "--since",
+        help="Published at or after: a date (2025-12-01, from 00:00 UTC), an ISO time "
+        "(2025-12-01T08:00-07:00; UTC without an offset), or an age (7d).",
     ),
 ]
 UntilOpt = Annotated[
-    str | None, typer.Option("--until", help="Published before: a date, an ISO time, or an age.")
+    str | None,
+    typer.Option(
+        "--until",
+        help="Published before: a date (at 00:00 UTC), an ISO time, or an age.",
+    ),
 ]
 SourceOpt = Annotated[
     list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")
@@ -112,22 +118,35 @@ def setup_logging(level: str | None, fmt: str = "text", log_file: Path | None = 
         raise UsageError(f"cannot open log file {log_file}: {exc.strerror or exc}") from None
 
 
+MAX_AGE_DAYS = 100 * 365
+"""The oldest age ``--since 36500d`` may name: further back is before any news site, and
+``now - 10^11 days`` is not a date at all (it overflowed into a traceback)."""
+
+
 def parse_when(value: str | None, flag: str) -> datetime | None:
-    """``--since``/``--until``: a date (local midnight in UTC), an ISO time, or an age like ``7d``."""
+    """``--since``/``--until``: a date (midnight UTC: the stored times are compared in UTC,
+    whatever zone a source prints), an ISO time (UTC without an offset), or an age like ``7d``."""
     if value is None:
         return None
     text = value.strip()
     try:
-        return datetime.now(UTC) - timedelta(seconds=parse_duration(text))
+        age = parse_duration(text)
     except ValueError:
         pass
+    else:
+        if age > MAX_AGE_DAYS * 86400:
+            raise UsageError(f"{flag}: {value!r} is too far back (at most {MAX_AGE_DAYS}d)")
+        return datetime.now(UTC) - timedelta(seconds=age)
     try:
         when = datetime.fromisoformat(text)
     except ValueError:
         raise UsageError(
             f"{flag}: cannot read {value!r} (use 2025-12-01, 2025-12-01T08:00-07:00 or an age like 7d)"
         ) from None
-    return when if when.tzinfo else when.replace(tzinfo=UTC)
+    try:
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        raise UsageError(f"{flag}: {value!r} is out of range") from None
 
 
 def check_format(fmt: str, allowed: tuple[str, ...] = FORMATS) -> str:
@@ -137,9 +156,22 @@ def check_format(fmt: str, allowed: tuple[str, ...] = FORMATS) -> str:
     return fmt
 
 
-def db_url(db: str | None) -> str:
-    """The database the ``--db`` flag (else the environment, else the default) names."""
-    return settings.db_url(db)
+def db_url(db: str | None, *, create: bool = False) -> str:
+    """The database the ``--db`` flag (else the environment, else the default) names.
+
+    Only ``crawl``, ``daemon`` and ``db init`` pass ``create``: every other command reads an
+    existing database, so a mistyped path is an error rather than a new, empty database that
+    answers "no matches".
+    """
+    if db is not None and not db.strip():
+        raise UsageError("--db is empty: give a SQLite file path or a database URL")
+    url = settings.db_url(db)
+    if not create and not database_exists(url):
+        raise StorageError(
+            f"no database at {sqlite_file(url)} (`newswatch crawl` or `newswatch db init` "
+            "creates one; check --db or NEWSWATCH_DB)"
+        )
+    return url
 
 
 def local_time(iso: str | None) -> str:

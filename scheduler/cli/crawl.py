@@ -25,6 +25,7 @@ from scheduler.cli.common import (
     stderr,
     stdout,
 )
+from scheduler.cli.filters import analysis_files
 from storage.store import Store
 
 
@@ -50,10 +51,11 @@ def crawl(
         check_format(fmt, ("text", "json"))
         setup_logging(log_level, log_format)
         cfg = load_config(config)
+        analysis_files()
         sources = cfg.select(source_names or [])
         if not sources:
             raise UsageError("no enabled sources to crawl (see `newswatch sources`)")
-        url = db_url(db)
+        url = db_url(db, create=True)
         Store(url).close()
         with _progress(sources, enabled=fmt == "text" and stderr.is_terminal) as hook:
             results = run_crawl(

@@ -20,6 +20,7 @@ from scheduler.cli.common import (
     setup_logging,
     stderr,
 )
+from scheduler.cli.filters import analysis_files
 
 
 def daemon_cmd(
@@ -62,9 +63,10 @@ def daemon_cmd(
     with friendly_errors():
         setup_logging(log_level, log_format, log_file)
         cfg = load_config(config)
+        analysis_files()
         opts = DaemonOptions(
             config_path=cfg.path,
-            db_url=db_url(db),
+            db_url=db_url(db, create=True),
             run_timeout=run_timeout,
             grace=grace,
             max_children=max_children,

@@ -32,9 +32,13 @@ from scheduler.cli.common import (
     stderr,
     stdout,
 )
+from scheduler.cli.filters import check_languages, check_sources, check_topics, resolve_entities
 from storage.outfile import OutputRefused, write_output
 from storage.search import Analysis, export, search, search_posts, story
 
+MAX_ID = 2**63 - 1
+"""The largest id a database can hold: a larger one cannot name anything (and SQLite's driver
+raised OverflowError on it)."""
 STORY_KEYS = (
     "id", "cluster_id", "representative", "source", "title", "published_at",
     "fetched_at", "url", "credited_source", "copies", "outlets",
@@ -96,15 +100,18 @@ def search_cmd(
     """Full-text search over titles and bodies, best matches first, one row per story."""
     with friendly_errors():
         check_format(fmt)
+        if posts and not query:
+            raise UsageError("--posts needs a query (words, a handle or a name)")
+        url = db_url(db)
+        window = _window(since, until, source, lang, limit)
+        check_sources(source, url, config)
         if posts:
-            if not query:
-                raise UsageError("--posts needs a query (words, a handle or a name)")
-            window = _window(since, until, source, lang, limit)
-            _print_posts(search_posts(db_url(db), query, **window), fmt)
+            _print_posts(search_posts(url, query, **window), fmt)
             return
+        check_topics(topic)
         analysis = Analysis(
             topics=tuple(topic or ()),
-            entities=tuple(_resolve_entities(entity or [])),
+            entities=tuple(resolve_entities(entity)),
             min_score=min_score,
             relevant=relevant,
         )
@@ -113,9 +120,9 @@ def search_cmd(
                 "give a query, or filter with --topic, --entity, --min-score or --relevant"
             )
         rows = search(
-            db_url(db),
+            url,
             query or None,
-            **_window(since, until, source, lang, limit),
+            **window,
             all_copies=all_copies,
             analysis=analysis,
             explain=explain,
@@ -137,6 +144,7 @@ def _window(
     limit: int,
 ) -> dict[str, Any]:
     """The filters search and post search share, as their keyword arguments."""
+    check_languages(lang)
     return {
         "since": parse_when(since, "--since"),
         "until": parse_when(until, "--until"),
@@ -168,25 +176,6 @@ def _print_articles(
             )
         table.add_row(Text(local_time(row.get("published_at"))), Text(outlets), cell, *extra)
     stdout.print(table)
-
-
-def _resolve_entities(values: list[str]) -> list[str]:
-    """Map aliases ("Embajada de EU", "@SRE_mx") to gazetteer ids; other values pass through
-    for storage to match against stored ids and names."""
-    if not values:
-        return []
-    from crawler.analysis.entities import find_entities
-    from crawler.analysis.scoring import configured
-
-    try:
-        _, gazetteer = configured()
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    out = []
-    for value in values:
-        found = find_entities(value, gazetteer)
-        out.append(found[0]["id"] if len(found) == 1 else value)
-    return out
 
 
 def _why(row: dict[str, Any], explain: bool) -> str:
@@ -244,7 +233,10 @@ def story_cmd(
     """List the copies of one story: outlet, time, title, URL, credit, and the representative."""
     with friendly_errors():
         check_format(fmt, ("table", "json"))
-        records = story(db_url(db), ident)
+        url = db_url(db)
+        if not 1 <= ident <= MAX_ID:
+            raise UsageError(f"no article or story with id {ident}")
+        records = story(url, ident)
         if not records:
             raise UsageError(f"no article or story with id {ident}")
     if fmt == "json":
@@ -297,8 +289,11 @@ def export_cmd(
     """Write the corpus (or a filtered part of it) as jsonl, json, csv or a table."""
     with friendly_errors():
         check_format(fmt)
+        url = db_url(db)
+        check_sources(source, url, config)
+        check_languages(lang)
         records = export(
-            db_url(db),
+            url,
             query=query,
             since=parse_when(since, "--since"),
             until=parse_when(until, "--until"),

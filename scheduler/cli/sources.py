@@ -20,6 +20,7 @@ from scheduler.cli.common import (
     DbOpt,
     UsageError,
     check_format,
+    db_url,
     friendly_errors,
     stdout,
 )
@@ -46,6 +47,8 @@ def sources_cmd(
     """List the configured sources; --check validates them, --check --online tries each one."""
     with friendly_errors():
         check_format(fmt, ("table", "json"))
+        if db is not None:
+            db_url(db)  # named but missing is a mistake; the listing itself reads no database
         cfg = load_config(config)
         chosen = cfg.select(name) if name else list(cfg.sources)
         if online and not check:
