@@ -7,6 +7,7 @@ fact about the corpus; it is a typo, so it is a one-line error with the closest 
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 from collections.abc import Iterable, Sequence
@@ -50,10 +51,8 @@ def check_sources(names: list[str] | None, url: str, config: Path | None) -> Non
     with Store(url) as store:
         known = set(store.source_states())
     if any(name not in known for name in names):
-        try:
+        with contextlib.suppress(ConfigError):  # the database's names are enough to check
             known |= set(load_config(config).names)
-        except ConfigError:
-            pass
     for name in names:
         if name not in known:
             raise _unknown("--source", "source", name, sorted(known))
