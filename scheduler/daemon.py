@@ -36,6 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from crawler.config import Config, ConfigError, Source, load_config, resolve_config_path
 from crawler.processes import die_with_parent
 from scheduler.child import Child
+from scheduler.logs import plural
 from storage.schedule import due_at, first_run_at, pending_backoff
 from storage.store import Store
 
@@ -118,11 +119,20 @@ class Daemon:
         try:
             aborted = self.store.abort_running_runs("daemon restarted: run was left running")
             if aborted:
-                log.warning("marked %d runs left running by a previous process as aborted", aborted)
+                log.warning(
+                    "marked %s left running by a previous process as aborted",
+                    plural(aborted, "run"),
+                )
             self._install_signals()
             self.load()
             self.scheduler.start()
-            log.info("daemon started (pid %d), %d sources scheduled", self.pid, len(self.sources))
+            log.info(
+                "daemon started (pid %d): %s scheduled; config %s; database %s",
+                self.pid,
+                plural(len(self.sources), "source"),
+                self.opts.config_path,
+                self.store.engine.url.render_as_string(hide_password=True),
+            )
             log.info("children run the configuration as loaded, from %s", self.snapshot)
             self._loop()
             self._shutdown()

@@ -10,6 +10,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """``1 source``, ``2 sources``: counts in messages read as English ("1 sources" did not)."""
+    return f"{count} {noun if count == 1 else (many or noun + 's')}"
+
+
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 

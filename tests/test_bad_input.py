@@ -97,8 +97,8 @@ def test_redirects_to_private_targets_are_refused_at_fetch_time(fixture_server, 
 @pytest.fixture(scope="module")
 def small_db(tmp_path_factory):
     db = tmp_path_factory.mktemp("q") / "db.sqlite"
-    result = cli("status", "--db", str(db), "--format", "json")
-    assert result.returncode in (0, 2), result.stderr
+    result = cli("db", "init", "--db", str(db))
+    assert result.returncode == 0, result.stderr
     return db
 
 
@@ -127,8 +127,9 @@ def test_hostile_search_query_is_safe(small_db, query):
         assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_db_path_that_cannot_be_created_is_exit_2(tmp_path):
-    result = cli("status", "--db", "/etc/hostname/x.db")
+@pytest.mark.parametrize("command", [("status",), ("db", "init")])
+def test_db_path_that_cannot_be_created_is_exit_2(tmp_path, command):
+    result = cli(*command, "--db", "/etc/hostname/x.db")
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "database error" in lines[0]

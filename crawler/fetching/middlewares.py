@@ -222,6 +222,20 @@ class RobotsTxtMiddleware(ScrapyRobotsTxt):
         return None if context is None else context.store
 
 
+class _NoRobotsTraceback(logging.Filter):
+    """Scrapy logs a robots.txt it could not download with the whole traceback (78 lines for an
+    unknown host); the source's own request fails next with the same cause in one line. Below
+    debug level the record keeps its one-line message and loses the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and not logging.getLogger().isEnabledFor(logging.DEBUG):
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+logging.getLogger(ScrapyRobotsTxt.__module__).addFilter(_NoRobotsTraceback())
+
 _ABSENT = object()
 ROBOTS_MAX_BYTES = 512 * 1024
 """The most of a robots.txt kept (RFC 9309 asks crawlers to read at least 500 KiB)."""

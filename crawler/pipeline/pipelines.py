@@ -66,7 +66,14 @@ class StorePipeline:
         except WorkerError as exc:
             raise ExtractionFailed(f"extraction failed: {item.final_url}: {exc}") from None
         except Exception as exc:
-            log.exception("source %s: extraction failed for %s", source.name, item.final_url)
+            log.error(
+                "source %s: extraction failed for %s: %s: %s",
+                source.name,
+                item.final_url,
+                type(exc).__name__,
+                exc,
+                exc_info=log.isEnabledFor(logging.DEBUG),  # a traceback only when debugging
+            )
             raise ExtractionFailed(f"extraction failed: {item.final_url}: {exc}") from None
         self.batch.append(record)
         if len(self.batch) >= BATCH_SIZE:
@@ -88,7 +95,13 @@ class StorePipeline:
 
             run.counts.errors += len(batch)
             run.fail(f"storage error: {one_line(exc)}")
-            log.exception("source %s: could not store %d articles", run.source, len(batch))
+            log.error(
+                "source %s: could not store %d articles: %s",
+                run.source,
+                len(batch),
+                one_line(exc),
+                exc_info=log.isEnabledFor(logging.DEBUG),  # one line per batch (a full disk)
+            )
             return
         for result in results:
             run.count_stored(result.outcome)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import typer
 
+from scheduler.cli.common import Command, Group
 from scheduler.cli.corpus import recluster_cmd, rescore_cmd
 from scheduler.cli.crawl import crawl
 from scheduler.cli.daemon import daemon_cmd
@@ -21,7 +22,9 @@ from scheduler.cli.status import status_cmd
 
 __all__ = ["app", "main"]
 
+
 app = typer.Typer(
+    cls=Group,
     name="newswatch",
     help="Scheduled monitoring of Mexico–US bilateral-security news, in Spanish and English.",
     no_args_is_help=True,
@@ -30,15 +33,15 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-app.command("crawl")(crawl)
-app.command("search")(search_cmd)
-app.command("story")(story_cmd)
-app.command("recluster")(recluster_cmd)
-app.command("rescore")(rescore_cmd)
-app.command("export")(export_cmd)
-app.command("sources")(sources_cmd)
-app.command("status")(status_cmd)
-app.command("daemon")(daemon_cmd)
+app.command("crawl", cls=Command)(crawl)
+app.command("search", cls=Command)(search_cmd)
+app.command("story", cls=Command)(story_cmd)
+app.command("recluster", cls=Command)(recluster_cmd)
+app.command("rescore", cls=Command)(rescore_cmd)
+app.command("export", cls=Command)(export_cmd)
+app.command("sources", cls=Command)(sources_cmd)
+app.command("status", cls=Command)(status_cmd)
+app.command("daemon", cls=Command)(daemon_cmd)
 app.add_typer(db_app, name="db")
 
 

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
+from typer.core import TyperCommand, TyperGroup
 
 from crawler import settings
 from crawler.config import ConfigError, parse_duration
@@ -75,6 +76,29 @@ SourceOpt = Annotated[
 LangOpt = Annotated[
     list[str] | None, typer.Option("--lang", "-l", help="Only this language, e.g. es (repeatable).")
 ]
+
+
+def _hide_flag_types(params: list) -> list:
+    """A flag (``--all-copies``, ``--help``) takes no value, so its help shows none: Typer
+    printed ``<bool>`` beside it, and ``--all-copies true`` then failed as an extra argument."""
+    for param in params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    return params
+
+
+class Command(TyperCommand):
+    """Every ``newswatch`` command: flags shown without a value type."""
+
+    def get_params(self, ctx):
+        return _hide_flag_types(super().get_params(ctx))
+
+
+class Group(TyperGroup):
+    """A command group (the program, ``db``): flags shown without a value type."""
+
+    def get_params(self, ctx):
+        return _hide_flag_types(super().get_params(ctx))
 
 
 class UsageError(Exception):

@@ -26,6 +26,7 @@ from scheduler.cli.common import (
     stdout,
 )
 from scheduler.cli.filters import analysis_files
+from scheduler.logs import plural
 from storage.store import Store
 
 
@@ -96,8 +97,9 @@ def _progress(sources: list[Source], enabled: bool) -> Iterator[Callable[..., No
         def hook(name: str, counts: Any) -> None:
             progress.update(
                 tasks[name],
-                description=f"{name}: {counts.entries} entries, {counts.pages} pages, "
-                f"{counts.new} new, {counts.errors} errors",
+                description=f"{name}: {plural(counts.entries, 'entry', 'entries')}, "
+                f"{plural(counts.pages, 'page')}, {counts.new} new, "
+                f"{plural(counts.errors, 'error')}",
             )
 
         yield hook

@@ -9,18 +9,19 @@ from __future__ import annotations
 import typer
 from rich.text import Text
 
-from scheduler.cli.common import DbOpt, db_url, friendly_errors, stdout
+from scheduler.cli.common import Command, DbOpt, Group, db_url, friendly_errors, stdout
 from storage.db import current_revision, get_engine
 
 db_app = typer.Typer(
     name="db",
+    cls=Group,
     help="Create (init) or migrate (upgrade) the database.",
     no_args_is_help=True,
     add_completion=False,
 )
 
 
-@db_app.command("init")
+@db_app.command("init", cls=Command)
 def init_cmd(db: DbOpt = None) -> None:
     """Create the database (and its directory) with the current schema; an existing one is
     upgraded."""
@@ -28,7 +29,7 @@ def init_cmd(db: DbOpt = None) -> None:
         _report(db_url(db, create=True))
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", cls=Command)
 def upgrade_cmd(db: DbOpt = None) -> None:
     """Migrate an existing database to the current schema (every command also does this)."""
     with friendly_errors():

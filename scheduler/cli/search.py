@@ -33,6 +33,7 @@ from scheduler.cli.common import (
     stdout,
 )
 from scheduler.cli.filters import check_languages, check_sources, check_topics, resolve_entities
+from scheduler.logs import plural
 from storage.outfile import OutputRefused, write_output
 from storage.search import Analysis, export, search, search_posts, story
 
@@ -171,7 +172,7 @@ def _print_articles(
         extra = [Text(_why(row, explain))] if with_relevance else []
         outlets = row.get("source") or ""
         if (row.get("copies") or 1) > 1 and not all_copies:
-            outlets += f"\n+{row['copies'] - 1} copies: " + ", ".join(
+            outlets += f"\n+{plural(row['copies'] - 1, 'copy', 'copies')}: " + ", ".join(
                 o for o in row.get("outlets") or [] if o != row.get("source")
             )
         table.add_row(Text(local_time(row.get("published_at"))), Text(outlets), cell, *extra)

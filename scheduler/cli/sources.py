@@ -24,6 +24,7 @@ from scheduler.cli.common import (
     friendly_errors,
     stdout,
 )
+from scheduler.logs import plural
 
 
 def sources_cmd(
@@ -60,7 +61,7 @@ def sources_cmd(
         if fmt == "json":
             print(json.dumps({"config": str(cfg.path), "valid": True, "sources": len(items)}))
         else:
-            stdout.print(Text(f"{cfg.path}: valid, {len(items)} sources", style="green"))
+            stdout.print(Text(f"{cfg.path}: valid, {plural(len(items), 'source')}", style="green"))
     elif fmt == "json":
         print(json.dumps([_describe(s) for s in items], ensure_ascii=False, indent=2))
     else:

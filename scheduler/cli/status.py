@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 from rich.text import Text
 
@@ -14,9 +15,9 @@ from crawler.config import load_config
 from scheduler.cli.common import ConfigOpt, DbOpt, check_format, db_url, friendly_errors, stdout
 from storage.schedule import due_at
 
-STATUS_COLUMNS = (
-    "source", "on", "last success", "24h", "7d", "total", "fails", "next due", "last error",
-)  # fmt: skip
+STATUS_COLUMNS = ("source", "last ok", "new 24h/7d/all", "fails", "next due")
+"""The table's columns: narrow enough for 80 columns with the longest catalog name whole; the
+last errors follow the table, one line per source, where they have the whole width."""
 
 
 def status_cmd(
@@ -24,8 +25,7 @@ def status_cmd(
     db: DbOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
 ) -> None:
-    """Whether a daemon runs on this database; per source: last success, articles in the last
-    24 h and 7 days, failures in a row, backoff, next due, last error."""
+    """Whether a daemon runs on this database; per source: last success, articles in the last 24 h and 7 days, failures in a row, backoff, next due, last error."""
     from scheduler.status import gather_status
 
     with friendly_errors():
@@ -67,23 +67,43 @@ def _print_database(database: dict[str, Any]) -> None:
 
 
 def _print_sources(records: list[dict[str, Any]]) -> None:
-    table = Table()
-    for col in STATUS_COLUMNS:
-        table.add_column(col, overflow="fold")
-    for r in records:
+    """Enabled sources first (a disabled one is "off" where its next run would be), names never
+    split, times in UTC without the year when it is this year's; then the last errors."""
+    ordered = sorted(records, key=lambda r: (not r["enabled"], r["name"]))
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 2, 0, 0), caption="times in UTC")
+    table.add_column(STATUS_COLUMNS[0], no_wrap=True)
+    for col in STATUS_COLUMNS[1:]:
+        table.add_column(col, no_wrap=True)
+    for r in ordered:
+        counts = (
+            f"{r.get('articles_24h', 0)}/{r.get('articles_7d', 0)}/{r.get('articles_total', 0)}"
+        )
         fails = str(r.get("consecutive_failures") or 0)
         table.add_row(
-            Text(r["name"]),
-            "yes" if r["enabled"] else "no",
-            _fmt_time(r.get("last_success")),
-            str(r.get("articles_24h", 0)),
-            str(r.get("articles_7d", 0)),
-            str(r.get("articles_total", 0)),
+            Text(r["name"], style="" if r["enabled"] else "dim"),
+            _short_time(r.get("last_success")),
+            counts,
             Text(fails + (" FAILING" if r["failing"] else ""), style="red" if r["failing"] else ""),
-            _fmt_time(due_at(r)),
-            Text(r.get("last_error") or ""),
+            _short_time(due_at(r)) if r["enabled"] else Text("off", style="dim"),
         )
     stdout.print(table)
+    errors = [r for r in ordered if r.get("last_error")]
+    if errors:
+        stdout.print("last errors:")
+        for r in errors:
+            stdout.print(Text(f"  {r['name']}: {r['last_error']}"), soft_wrap=True)
+
+
+def _short_time(value: Any) -> str:
+    """``11-26 02:35`` this year, ``2025-11-26 02:35`` before; ``never`` for none."""
+    if value is None:
+        return "never"
+    if not isinstance(value, datetime):
+        return str(value)
+    when = value.astimezone(UTC) if value.tzinfo else value
+    if when.year == datetime.now(UTC).year:
+        return when.strftime("%m-%d %H:%M")
+    return when.strftime("%Y-%m-%d %H:%M")
 
 
 def _json_default(value: Any) -> Any:
