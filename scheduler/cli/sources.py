@@ -48,9 +48,9 @@ def sources_cmd(
     """List the configured sources; --check validates them, --check --online tries each one."""
     with friendly_errors():
         check_format(fmt, ("table", "json"))
+        cfg = load_config(config)
         if db is not None:
             db_url(db)  # named but missing is a mistake; the listing itself reads no database
-        cfg = load_config(config)
         chosen = cfg.select(name) if name else list(cfg.sources)
         if online and not check:
             raise UsageError("--online needs --check")
