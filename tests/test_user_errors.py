@@ -133,14 +133,12 @@ def test_a_full_disk_logs_one_line_per_batch(caplog):
     def full(_batch):
         raise sqlite3.OperationalError("database or disk is full")
 
-    failures: list[str] = []
-    spider = SimpleNamespace(
-        store=SimpleNamespace(store=full),
-        counts=SimpleNamespace(errors=0),
-        fail=failures.append,
-        source=SimpleNamespace(name="tribuna"),
-    )
-    pipeline = StorePipeline(SimpleNamespace(spider=spider))
+    from crawler.pipeline.runs import CrawlContext, RunRecorder
+
+    context = CrawlContext(SimpleNamespace(name="tribuna"), SimpleNamespace(store=full))
+    recorder = RunRecorder(context)
+    context.recorder = recorder
+    pipeline = StorePipeline(SimpleNamespace(newswatch=context))
     caplog.set_level(logging.INFO, logger="crawler.pipeline.pipelines")
     for _ in range(2):
         pipeline.batch = [object(), object()]
@@ -150,7 +148,8 @@ def test_a_full_disk_logs_one_line_per_batch(caplog):
     assert records[0].getMessage() == (
         "source tribuna: could not store 2 articles: database or disk is full"
     )
-    assert failures == ["storage error: database or disk is full"] * 2
+    assert recorder.error == "storage error: database or disk is full"
+    assert recorder.counts.errors == 4
 
 
 # ---------------------------------------------------------------- 11: mistakes that looked fine

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from crawler.config import ConfigError, load_config
 from scheduler.cli.common import UsageError
-from storage.search import fold
+from storage.textfold import fold
 
 LANGUAGE_CODE_RE = re.compile(r"^[a-z]{2}(?:-[a-z]{2})?$")
 LANGUAGE_NAMES = {
@@ -27,7 +27,7 @@ LANGUAGE_NAMES = {
 
 def fold_name(value: str) -> str:
     """Accents, case, ``_`` and spacing folded, as stored entity names are compared."""
-    return " ".join(fold(value).replace("_", " ").split())
+    return " ".join(fold(value, same_length=True).replace("_", " ").split())
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
