@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from crawler import settings
+from crawler.addresses import refusal_reason
 from crawler.catalog import CATALOG_DIR
-from crawler.fetching.addresses import refusal_reason
 from storage.types import SourceInfo
 
 CONFIG_FILENAME = "sources.toml"
@@ -303,7 +303,7 @@ def _regexes(value: list[Any]) -> tuple[str, ...]:
 
 
 def _selector(value: str) -> str:
-    from crawler.documents.listing import compile_selector
+    from crawler.articles.selectors import compile_selector
 
     text = value.strip()
     compile_selector(text)

@@ -125,7 +125,7 @@ class PrivateAllowance:
     listed networks (``127.0.0.1,10.0.0.0/8``), or nothing (unset, the default).
 
     Link-local addresses (cloud metadata) stay refused whatever this says: see
-    ``crawler.fetching.addresses``.
+    ``crawler.addresses``.
     """
 
     everything: bool = False

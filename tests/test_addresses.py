@@ -1,4 +1,4 @@
-"""The one private-address rule (``crawler.fetching.addresses``), as one table of spellings.
+"""The one private-address rule (``crawler.addresses``), as one table of spellings.
 
 Each row: a host as it may appear in a URL, the word the refusal must contain with private
 addresses refused (the default) and with them allowed (``NEWSWATCH_ALLOW_PRIVATE=1``); None
@@ -11,7 +11,7 @@ import ipaddress
 
 import pytest
 
-from crawler.fetching.addresses import literal_ip, refusal_reason, resolve_and_check
+from crawler.addresses import literal_ip, refusal_reason, resolve_and_check
 from crawler.settings import PrivateAllowance
 
 NOTHING = PrivateAllowance()

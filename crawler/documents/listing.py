@@ -11,22 +11,19 @@ the pipeline keeps such a page only when the page itself shows article evidence
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from cssselect import SelectorError
 from lxml import etree
-from parsel.csstranslator import HTMLTranslator
 from w3lib.html import strip_html5_whitespace
 from w3lib.url import safe_url_string
 
 from crawler.articles.dates import find_date, parse_date
 from crawler.articles.html import parse_html_or_empty
+from crawler.articles.selectors import compile_selector
 from crawler.identity.urls import absolute_url, is_http_url, same_site
-
-Matcher = Callable[[Any], list[Any]]
 
 _NON_ARTICLE_SEGMENTS = frozenset(
     {
@@ -144,48 +141,6 @@ _NEXT_TEXT = re.compile(
     r"next|older|older posts|older entries)\b|^\s*[»›→]\s*$",
     re.IGNORECASE,
 )
-_XPATH_START = ("/", "(")
-_PROBE_PAGE = (
-    '<html><head><title>t</title><link rel="next" href="/n"></head><body>'
-    '<nav><ul><li><a class="x" href="/a">a</a></li></ul></nav><main><section><article class="x">'
-    '<h2 class="x"><a class="x" href="/b">b</a></h2><div class="x"><p class="x">p<span>s</span>'
-    "</p></div></article></section></main></body></html>"
-)
-
-
-def compile_selector(selector: str) -> Matcher:
-    """A callable that runs ``selector`` on an lxml tree and returns a list of matches.
-
-    CSS (with parsel's ``::attr(name)`` and ``::text`` extensions) unless the selector starts
-    with ``/`` or ``(``, then XPath. Raises ``ValueError`` naming the selector for bad syntax,
-    so config validation can reject it before any crawl.
-    """
-    if not isinstance(selector, str) or not selector.strip():
-        raise ValueError("empty selector")
-    text = selector.strip()
-    if text.startswith(_XPATH_START):
-        expression, kind = text, "XPath"
-    else:
-        kind = "CSS"
-        try:
-            expression = HTMLTranslator().css_to_xpath(text)
-        except SelectorError as exc:
-            raise ValueError(f"invalid CSS selector {selector!r}: {exc}") from exc
-    try:
-        compiled = etree.XPath(expression)
-        # Unknown functions and namespace prefixes only fail when evaluated: try a small page.
-        compiled(parse_html_or_empty(_PROBE_PAGE))
-    except etree.XPathError as exc:
-        raise ValueError(f"invalid {kind} selector {selector!r}: {exc}") from exc
-
-    def run(tree: Any) -> list[Any]:
-        try:
-            result = compiled(tree)
-        except etree.XPathError as exc:
-            raise ValueError(f"invalid {kind} selector {selector!r}: {exc}") from exc
-        return result if isinstance(result, list) else [result]
-
-    return run
 
 
 def _base_url(tree: Any, url: str) -> str:

@@ -22,12 +22,12 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from crawler import settings
+from crawler.addresses import refusal_reason, resolve
 from crawler.articles.html import parse_html_or_empty
 from crawler.config import Source
 from crawler.documents.feeds import parse_feed
 from crawler.documents.listing import extract_links
 from crawler.documents.sitemaps import GZIP_MAGIC, parse_sitemap, sitemaps_from_robots
-from crawler.fetching.addresses import refusal_reason, resolve
 from crawler.fetching.spiders.sitemap import is_site_root, robots_url
 from crawler.settings import PrivateAllowance
 
@@ -94,7 +94,7 @@ def fetch(
     redirects and a trickling body included; ``max_bytes`` defaults to the crawl's
     ``NEWSWATCH_MAX_PAGE_BYTES``. Redirects
     are followed here, at most :data:`CHECK_MAX_REDIRECTS`, and every hop passes the same
-    address rule as a crawl (``crawler.fetching.addresses``) before anything connects to it.
+    address rule as a crawl (``crawler.addresses``) before anything connects to it.
     """
     if timeout is None:
         timeout = settings.download_timeout()

@@ -42,7 +42,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
 from crawler import settings
-from crawler.fetching.addresses import literal_ip, refusal_reason, resolve
+from crawler.addresses import literal_ip, refusal_reason, resolve
 from crawler.fetching.failures import parse_retry_after
 
 log = logging.getLogger(__name__)

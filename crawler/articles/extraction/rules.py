@@ -18,7 +18,7 @@ from lxml.html import HtmlElement
 
 from crawler.articles.dates import parse_date
 from crawler.articles.extraction.values import clean, element_text
-from crawler.documents.listing import Matcher, compile_selector
+from crawler.articles.selectors import Matcher, compile_selector
 
 _BLOCK_TAGS = frozenset(
     {
