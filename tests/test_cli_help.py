@@ -59,3 +59,33 @@ def test_command_help_lists_its_flags(command, flags):
 def test_short_help_option_works():
     result = CliRunner().invoke(app, ["search", "-h"], env=WIDE)
     assert result.exit_code == 0 and "--since" in result.output
+
+
+FLAGS = {"search": ("--all-copies", "--relevant", "--posts", "--explain")}
+
+
+@pytest.mark.parametrize("command", [(), *((c,) for c in COMMANDS), ("db",), ("db", "init")])
+def test_help_shows_no_value_type_for_flags(command):
+    """A flag takes no value: help must not print ``<bool>`` beside it (issue 17, item 13)."""
+    text = _help(*command)
+    assert "<bool>" not in text
+    for line in text.splitlines():
+        if "--help" in line:
+            assert "<" not in line, line
+
+
+@pytest.mark.parametrize(("command", "flags"), FLAGS.items(), ids=list(FLAGS))
+def test_flags_take_no_value_as_help_says(command, flags, tmp_path):
+    missing = str(tmp_path / "none.sqlite")
+    for flag in flags:
+        args = [command, *(["x"] if command == "search" else []), flag]
+        given_a_value = CliRunner().invoke(app, [*args, "true", "--db", missing], env=WIDE)
+        assert given_a_value.exit_code == 2
+        assert "unexpected extra argument" in given_a_value.output
+    plain = CliRunner().invoke(app, ["search", "x", "--all-copies", "--db", missing], env=WIDE)
+    assert "no database at" in plain.output  # the flag parsed; the missing database stops it
+
+
+def test_value_options_still_show_their_type():
+    text = _help("search")
+    assert "<int range>" in text and "<str>" in text

@@ -41,7 +41,9 @@ def crawl(
     log_level: LogOpt = None,
     run_timeout: Annotated[
         float | None,
-        typer.Option("--run-timeout", min=1, help="Stop the crawl after this many seconds."),
+        typer.Option(
+            "--run-timeout", min=1, max=7 * 86400, help="Stop the crawl after this many seconds."
+        ),
     ] = None,
     log_format: LogFormatOpt = "text",
 ) -> None:

@@ -28,11 +28,16 @@ def daemon_cmd(
     db: DbOpt = None,
     log_level: LogOpt = None,
     run_timeout: Annotated[
-        float, typer.Option("--run-timeout", min=1, help="Time limit of one crawl run (s).")
+        float,
+        typer.Option(
+            "--run-timeout", min=1, max=7 * 86400, help="Time limit of one crawl run (s)."
+        ),
     ] = 15 * 60,
     grace: Annotated[
         float,
-        typer.Option("--grace", min=0, help="On SIGTERM, how long running crawls may finish (s)."),
+        typer.Option(
+            "--grace", min=0, max=3600, help="On SIGTERM, how long running crawls may finish (s)."
+        ),
     ] = 30,
     max_children: Annotated[
         int, typer.Option("--max-children", min=1, max=16, help="Crawl processes at once.")
