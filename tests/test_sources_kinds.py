@@ -179,7 +179,7 @@ def test_kind_only_key_errors_name_the_source_and_key() -> None:
             path="sources.toml",
         )
     message = str(info.value)
-    assert message.startswith("sources.toml: line 1: source 't': key 'next_selector': ")
+    assert message.startswith("sources.toml: line 4: source 't': key 'next_selector': ")
     assert "only applies to kind = 'listing'" in message
 
 
