@@ -157,9 +157,3 @@ def resolve(host: str) -> list[str]:
     except (OSError, UnicodeError):
         return []
     return sorted({str(info[4][0]).split("%", 1)[0] for info in infos})
-
-
-def resolve_and_check(host: str, allow: PrivateAllowance | None = None) -> str | None:
-    """:func:`refusal_reason` after a DNS lookup; ``allow`` defaults to the environment's."""
-    allowance = settings.private_allowance() if allow is None else allow
-    return refusal_reason(host, resolve(host), allowance)

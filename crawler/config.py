@@ -14,7 +14,7 @@ import json
 import math
 import re
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,7 +191,7 @@ def _name(value: str) -> str:
 def _kind(value: str) -> str:
     if value not in KINDS:
         raise ValueError(
-            f"unknown kind {value!r} (valid: {', '.join(KINDS)}){_did_you_mean(value, KINDS)}"
+            f"unknown kind {value!r} (valid: {', '.join(KINDS)}){did_you_mean(value, KINDS)}"
         )
     return value
 
@@ -204,7 +204,7 @@ def _keep(value: str) -> str:
     if value not in KEEP_POLICIES:
         raise ValueError(
             f"unknown keep policy {value!r} (valid: {', '.join(KEEP_POLICIES)})"
-            f"{_did_you_mean(value, KEEP_POLICIES)}"
+            f"{did_you_mean(value, KEEP_POLICIES)}"
         )
     return value
 
@@ -248,7 +248,7 @@ def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        hint = _did_you_mean(value, sorted(available_timezones()))
+        hint = did_you_mean(value, sorted(available_timezones()))
         raise ValueError(
             f"unknown time zone {value!r} (use an IANA name such as 'America/Mexico_City'){hint}"
         ) from None
@@ -430,8 +430,10 @@ def _check_type(value: Any, types: tuple[type, ...]) -> None:
         raise ValueError(f"expected {_describe_types(types)}, got {_toml_type(value)} {value!r}")
 
 
-def _did_you_mean(word: str, choices: Sequence[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """``; did you mean 'x'?`` for the closest of ``choices``, else nothing: the one hint of
+    every unknown-name error (config keys and values, the CLI's filter names)."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
@@ -533,7 +535,7 @@ class Config:
             if name not in by_name:
                 valid = ", ".join(self.names) or "none"
                 raise ConfigError(
-                    f"unknown source (valid: {valid}){_did_you_mean(name, self.names)}",
+                    f"unknown source (valid: {valid}){did_you_mean(name, self.names)}",
                     path=self.path,
                     source=name,
                 )
@@ -590,7 +592,7 @@ def parse_config(text: str, path: Path | str | None = None) -> Config:
         if key not in TOP_LEVEL_KEYS:
             raise ConfigError(
                 f"unknown top-level key (valid: {', '.join(TOP_LEVEL_KEYS)})"
-                f"{_did_you_mean(key, TOP_LEVEL_KEYS)}",
+                f"{did_you_mean(key, TOP_LEVEL_KEYS)}",
                 path=path,
                 key=key,
             )
@@ -730,7 +732,7 @@ def _unknown_key(
 ) -> ConfigError:
     valid = ", ".join(allowed)
     return ConfigError(
-        f"unknown key (valid: {valid}){_did_you_mean(key, list(allowed))}",
+        f"unknown key (valid: {valid}){did_you_mean(key, list(allowed))}",
         path=path,
         source=source,
         key=key,

@@ -11,7 +11,7 @@ import ipaddress
 
 import pytest
 
-from crawler.addresses import literal_ip, refusal_reason, resolve_and_check
+from crawler.addresses import literal_ip, refusal_reason, resolve
 from crawler.settings import PrivateAllowance
 
 NOTHING = PrivateAllowance()
@@ -101,7 +101,7 @@ def test_literal_spellings_read_as_a_resolver_reads_them() -> None:
         assert literal_ip(name) is None, name
 
 
-def test_resolve_and_check_looks_the_name_up() -> None:
-    assert "loopback" in (resolve_and_check("localhost", NOTHING) or "")
-    assert resolve_and_check("localhost", EVERYTHING) is None
-    assert resolve_and_check("no-such-host.invalid", NOTHING) is None
+def test_refusal_after_a_lookup_of_the_name() -> None:
+    assert "loopback" in (refusal_reason("localhost", resolve("localhost"), NOTHING) or "")
+    assert refusal_reason("localhost", resolve("localhost"), EVERYTHING) is None
+    assert refusal_reason("no-such-host.invalid", resolve("no-such-host.invalid"), NOTHING) is None

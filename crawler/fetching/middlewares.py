@@ -44,6 +44,7 @@ from twisted.internet.threads import deferToThread
 from crawler import settings
 from crawler.addresses import literal_ip, refusal_reason, resolve
 from crawler.fetching.failures import parse_retry_after
+from crawler.pipeline.runs import find_context
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +219,7 @@ class RobotsTxtMiddleware(ScrapyRobotsTxt):
 
     def _store(self) -> Any:
         """The crawl's store, reached through the crawler (None for a crawler set up by hand)."""
-        context = getattr(self.crawler, "newswatch", None)
+        context = find_context(self.crawler)
         return None if context is None else context.store
 
 

@@ -37,6 +37,7 @@ from scrapy import signals
 from scrapy.core.downloader import Downloader, Slot
 
 from crawler import settings
+from crawler.pipeline.runs import find_context
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class PoliteDownloader(Downloader):
         clock = host_clock(key)
         clock.delay = max(clock.delay, min(asked, cap))
         log.debug("%s: robots.txt Crawl-delay %g s, waiting %g s", key, asked, clock.delay)
-        context = getattr(self.crawler, "newswatch", None)
+        context = find_context(self.crawler)
         if asked > cap and context is not None and context.recorder is not None:
             context.recorder.note(
                 f"{key}: robots.txt asks for a Crawl-delay of {asked:g} s; waiting {cap:g} s "

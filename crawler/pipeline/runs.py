@@ -82,8 +82,13 @@ def attach(crawler: Any, context: CrawlContext) -> None:
     crawler.newswatch = context
 
 
+def find_context(crawler: Any) -> CrawlContext | None:
+    """The crawl's context, or None for a crawler the runner did not set up (a test's own)."""
+    return getattr(crawler, "newswatch", None)
+
+
 def context_of(crawler: Any) -> CrawlContext:
-    context = getattr(crawler, "newswatch", None)
+    context = find_context(crawler)
     if context is None:
         raise RuntimeError("this crawler was not set up by crawler.fetching.runner")
     return context

@@ -10,10 +10,10 @@ from __future__ import annotations
 import contextlib
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from crawler.config import ConfigError, load_config
+from crawler.config import ConfigError, did_you_mean, load_config
 from scheduler.cli.common import UsageError
 from storage.textfold import fold
 
@@ -28,12 +28,6 @@ LANGUAGE_NAMES = {
 def fold_name(value: str) -> str:
     """Accents, case, ``_`` and spacing folded, as stored entity names are compared."""
     return " ".join(fold(value, same_length=True).replace("_", " ").split())
-
-
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """``; did you mean 'x'?`` for the closest of ``choices``, else nothing."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def _unknown(flag: str, what: str, value: str, valid: Sequence[str]) -> UsageError:
