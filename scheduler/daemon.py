@@ -37,6 +37,7 @@ from crawler.config import Config, ConfigError, Source, load_config, resolve_con
 from crawler.processes import die_with_parent
 from scheduler.child import Child
 from scheduler.logs import plural
+from storage.db import one_line
 from storage.schedule import due_at, first_run_at, pending_backoff
 from storage.store import Store
 
@@ -160,11 +161,30 @@ class Daemon:
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGHUP, hup)
 
+    def reload(self) -> None:
+        """SIGHUP: load the sources file again; whatever goes wrong (a broken file, a database
+        that stays locked, a full disk) keeps the old configuration and the daemon running."""
+        try:
+            self.load()
+        except ConfigError as exc:
+            log.error("configuration not reloaded, keeping the old one: %s", exc)
+        except Exception as exc:
+            log.error(
+                "configuration not reloaded, keeping the old one: %s: %s",
+                type(exc).__name__,
+                one_line(exc),
+            )
+        else:
+            log.info("configuration reloaded")
+
     def load(self) -> None:
-        """(Re)build the jobs from the config: added, removed and changed sources."""
-        config = self._read_config()
+        """(Re)build the jobs from the config: added, removed and changed sources. The children's
+        snapshot changes only once the database knows the new sources, so a reload that fails
+        halfway leaves the old configuration everywhere."""
+        config, staged = self._read_config()
         enabled = {s.name: s for s in config.sources if s.enabled}
         self.store.sync_sources([s.info() for s in config.sources])
+        os.replace(staged, self.snapshot)
         states = self.store.source_states()
         now = datetime.now(UTC)
         for name in set(self.sources) - set(enabled):
@@ -203,10 +223,11 @@ class Daemon:
             self.workdir = Path(tempfile.mkdtemp(prefix="newswatch-daemon-"))
         return self.workdir / "sources.toml"
 
-    def _read_config(self) -> Config:
-        """Read and validate the sources file, and make it the children's snapshot only if it is
-        valid: a child runs what the daemon holds, so a broken file (reloaded or not) or an edit
-        saved without SIGHUP never reaches a run. Errors name the user's file and its lines."""
+    def _read_config(self) -> tuple[Config, Path]:
+        """Read and validate the sources file, staged beside the children's snapshot (which
+        :meth:`load` replaces only if it is valid): a child runs what the daemon holds, so a broken
+        file (reloaded or not) or an edit saved without SIGHUP never reaches a run. Errors name the
+        user's file and its lines."""
         original = resolve_config_path(self.opts.config_path)
         try:
             data = original.read_bytes()
@@ -215,7 +236,12 @@ class Daemon:
                 f"cannot read config file: {exc.strerror or exc}", path=original
             ) from None
         candidate = self.snapshot.with_name("sources.next.toml")
-        candidate.write_bytes(data)
+        try:
+            candidate.write_bytes(data)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot stage config snapshot: {exc.strerror or exc}", path=candidate
+            ) from None
         try:
             config = load_config(candidate)
         except ConfigError as exc:
@@ -227,8 +253,7 @@ class Daemon:
                 line=exc.line,
                 column=exc.column,
             ) from None
-        os.replace(candidate, self.snapshot)
-        return replace(config, path=original)
+        return replace(config, path=original), candidate
 
     # ------------------------------------------------------------------ jobs and children
 
@@ -426,11 +451,7 @@ class Daemon:
                 last_beat = time.monotonic()
             if self.reload_requested.is_set():
                 self.reload_requested.clear()
-                try:
-                    self.load()
-                    log.info("configuration reloaded")
-                except ConfigError as exc:
-                    log.error("configuration not reloaded, keeping the old one: %s", exc)
+                self.reload()
             self._reap()
             self._dispatch()
             self.stopping.wait(self.opts.tick)

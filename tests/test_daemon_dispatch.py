@@ -89,3 +89,22 @@ def test_a_sibling_due_on_every_tick_cannot_starve_a_waiting_source(daemon, tmp_
         turns.append(child.sources)
         daemon.children = []
     assert turns == [["sre"], ["sspc"], ["sre"], ["sspc"]]
+
+
+def test_a_reload_the_database_refuses_keeps_the_old_configuration(daemon, caplog) -> None:
+    """A reload whose database write fails (locked past the busy timeout) used to end the daemon;
+    it must log one line and keep scheduling the sources it had, snapshot included."""
+    before = daemon.snapshot.read_text(encoding="utf-8")
+    cfg = daemon.opts.config_path
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace('name = "sre"', 'name = "sre2"'))
+
+    def locked(_infos) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    daemon.store.sync_sources = locked
+    daemon.reload()
+    assert set(daemon.sources) == set(SOURCES)
+    assert daemon.snapshot.read_text(encoding="utf-8") == before
+    assert any(
+        "not reloaded" in r.getMessage() and "locked" in r.getMessage() for r in caplog.records
+    )
