@@ -72,7 +72,7 @@ def match_rule(store: Store, rule: AlertRule, now: datetime, backfill: bool = Fa
     if upto <= state["last_id"]:
         store.queue_deliveries(rule.name, [], now)
         return 0
-    stories = _stories(store, rule, (state["last_id"], upto))
+    stories = matching_stories(store, rule, (state["last_id"], upto))
     firsts = store.story_first_ids([s["story_id"] for s in stories])
     kind = "digest" if rule.mode == "digest" else "instant"
     items = [
@@ -83,7 +83,9 @@ def match_rule(store: Store, rule: AlertRule, now: datetime, backfill: bool = Fa
     return store.queue_deliveries(rule.name, items, now, last_id=upto)
 
 
-def _stories(store: Store, rule: AlertRule, id_range: tuple[int, int]) -> list[dict[str, Any]]:
+def matching_stories(
+    store: Store, rule: AlertRule, id_range: tuple[int, int]
+) -> list[dict[str, Any]]:
     analysis = Analysis(
         topics=rule.topics,
         entities=rule.entities,
@@ -119,7 +121,7 @@ def summary(record: dict[str, Any]) -> dict[str, Any]:
     return item
 
 
-def _refresh(store: Store, stories: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def refresh_stories(store: Store, stories: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The stories' current outlets and copies: a digest shows copies stored after the match."""
     with store.engine.connect() as conn:
         info = clusters.cluster_info(conn, [s["story_id"] for s in stories])
@@ -161,7 +163,7 @@ def _send_instant(store, rule: AlertRule, now, titles, report: RuleReport) -> No
     held = [r for r in rows if quiet is not None and quiet.contains(r["matched_at"], rule.timezone)]
     rest = [r for r in rows if r not in held]
     if held:
-        stories = _refresh(store, [r["payload"] for r in held])
+        stories = refresh_stories(store, [r["payload"] for r in held])
         message = stories_message(rule.name, stories, titles, rule.web_url, "during quiet hours")
         _deliver(store, rule, held, message, now, report)
     budget = len(rest)
@@ -172,7 +174,7 @@ def _send_instant(store, rule: AlertRule, now, titles, report: RuleReport) -> No
         if len(rest) > budget:
             budget -= 1  # the last message of the hour says "N more stories"
     for row in rest[:budget]:
-        stories = _refresh(store, [row["payload"]])
+        stories = refresh_stories(store, [row["payload"]])
         _deliver(
             store,
             rule,
@@ -203,7 +205,7 @@ def _send_digest(store, rule: AlertRule, now, titles, report: RuleReport) -> Non
     if waiting and not rows:
         return  # a failed digest waits for its retry time
     if rows:
-        stories = _refresh(store, [r["payload"] for r in rows])
+        stories = refresh_stories(store, [r["payload"] for r in rows])
         message = stories_message(rule.name, stories, titles, rule.web_url, "digest")
         ok_before = report.sent
         _deliver(store, rule, rows, message, now, report)

@@ -24,7 +24,7 @@ class Receiver:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 with owner.lock:
@@ -67,7 +67,7 @@ class MailSink:
         owner = self
 
         class Handler:
-            async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802
+            async def handle_DATA(self, server, session, envelope) -> str:
                 owner.messages.append(message_from_bytes(envelope.content))
                 return "250 OK"
 
