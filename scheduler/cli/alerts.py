@@ -187,3 +187,36 @@ def _what(row: dict[str, Any]) -> str:
     if row["kind"] == "health":
         return f"{payload.get('source')}: {payload.get('state')}"
     return str(payload.get("title") or json.dumps(payload, ensure_ascii=False)[:80])
+
+
+@alerts_app.command("backfill", cls=Command)
+def backfill_cmd(
+    rule: Annotated[str, typer.Argument(help="The rule's name.", show_default=False)],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Start a new RULE from the first stored article instead of from now: the daemon's next
+    pass alerts on every matching story already stored (once each). A rule already started
+    keeps its history; give it a new name to start it again."""
+    from storage.store import Store
+
+    with friendly_errors():
+        _, rules = _rules(config)
+        if rule not in {r.name for r in rules}:
+            raise UsageError(f"unknown rule {rule!r} (rules: {', '.join(r.name for r in rules)})")
+        store = Store(db_url(db))
+        try:
+            known = rule in store.alert_rules_state()
+            state = store.alert_rule(rule, datetime.now(UTC), backfill=True)
+        finally:
+            store.close()
+    if known:
+        raise typer.Exit(_already(rule, state))
+    stdout.print(f"rule {rule} starts from the first stored article: the next pass sends it")
+
+
+def _already(rule: str, state: dict[str, Any]) -> int:
+    stdout.print(
+        Text(f"rule {rule} already started on {_cell(state['created_at'])}: nothing changed")
+    )
+    return 1
