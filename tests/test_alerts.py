@@ -352,3 +352,43 @@ def test_source_going_silent_failing_and_recovering(store, receiver):
     ]
     run(store, rules, now + timedelta(days=2, minutes=4))
     assert len(receiver.received) == 4
+
+
+# ---------------------------------------------------------------------------- CLI
+
+
+def test_alerts_cli_list_history_test_and_status(store, receiver, tmp_path):
+    import json
+
+    from typer.testing import CliRunner
+
+    from scheduler.cli import app
+
+    rule = f'[[alerts]]\nname = "a"\nquery = "cortafuegos"\nnotify = ["{receiver.url()}"]\n'
+    cfg = tmp_path / "sources.toml"
+    cfg.write_text(SOURCES.format(defaults="") + rule, encoding="utf-8")
+    _, rules = rules_of(rule)
+    run(store, rules, NOW)
+    store.store([seed_record()])
+    receiver.fail_next = 1
+    run(store, rules, NOW)
+    cli = CliRunner()
+    common = ["--config", str(cfg), "--db", store.url]
+    listed = cli.invoke(app, ["alerts", "list", *common, "--format", "json"])
+    assert listed.exit_code == 0, listed.output
+    (row,) = json.loads(listed.output)
+    assert (row["rule"], row["pending"], row["failing"], row["sent"]) == ("a", 1, 1, 0)
+    assert row["channels"] == [receiver.url().rsplit(":", 1)[0]]  # no path or secret shown
+    status = cli.invoke(app, ["status", *common])
+    assert "alerts a: 1 pending, 1 failing" in status.output
+    preview = cli.invoke(app, ["alerts", "test", "a", *common])
+    assert preview.exit_code == 0 and "Realizan segunda reunión" in preview.output
+    assert len(receiver.received) == 0  # test renders; nothing is sent without --send
+    sent = cli.invoke(app, ["alerts", "test", "a", *common, "--send"])
+    assert sent.exit_code == 0 and len(receiver.received) == 1
+    history = cli.invoke(app, ["alerts", "history", "a", *common, "--format", "csv"])
+    assert history.exit_code == 0 and "Realizan segunda reunión" in history.output
+    unknown = cli.invoke(app, ["alerts", "test", "b", *common])
+    assert unknown.exit_code == 2 and "unknown rule 'b'" in unknown.output
+    bad = cli.invoke(app, ["alerts", "list", *common, "--format", "xml"])
+    assert bad.exit_code == 2 and "--format must be one of" in bad.output
