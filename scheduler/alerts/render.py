@@ -40,7 +40,8 @@ def _html_snippet(snippet: str) -> str:
 
 def story_lines(story: dict[str, Any], titles: dict[str, str], web_url: str | None) -> list[str]:
     outlet = titles.get(story.get("source"), story.get("source") or "")
-    lines = [story.get("title") or "(untitled)", f"{outlet} · {_when(story.get('published_at'))}"]
+    when = _when(story.get("published_at"))
+    lines = [story.get("title") or "(untitled)", f"{outlet} · {when}" if when else outlet]
     if story.get("snippet"):
         lines.append(story["snippet"])
     also = _also(story, titles)
@@ -56,7 +57,7 @@ def story_html(story: dict[str, Any], titles: dict[str, str], web_url: str | Non
     link = _link(story, web_url)
     parts = [
         f'<h3><a href="{e(link)}">{e(story.get("title") or "(untitled)")}</a></h3>',
-        f"<p><b>{e(outlet)}</b> · {e(_when(story.get('published_at')))}</p>",
+        f"<p><b>{e(outlet)}</b>{' · ' + e(_when(story.get('published_at'))) if story.get('published_at') else ''}</p>",
     ]
     if story.get("snippet"):
         parts.append(f"<p>{_html_snippet(story['snippet'])}</p>")

@@ -47,11 +47,12 @@ def _rules(config: str | None):
 
 def _emit(rows: list[dict[str, Any]], fmt: str, columns: tuple[str, ...]) -> None:
     if fmt != "table":
-        emit_records(rows, fmt)
+        emit_records([{k: _iso(v) for k, v in row.items()} for row in rows], fmt)
         return
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 2, 0, 0))
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 2, 0, 0), caption="times in UTC")
     for column in columns:
-        table.add_column(column, overflow="fold")
+        wrap = column in ("what", "channels", "mode")
+        table.add_column(column, overflow="fold", no_wrap=not wrap)
     for row in rows:
         table.add_row(*(Text(_cell(row.get(c))) for c in columns))
     stdout.print(table)
@@ -61,7 +62,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+        return value.astimezone(UTC).strftime("%m-%d %H:%M")
     if isinstance(value, list | tuple):
         return ", ".join(map(str, value))
     return str(value)
@@ -85,28 +86,28 @@ def list_cmd(config: ConfigOpt = None, db: DbOpt = None, fmt: FormatOpt = "table
         c = counts.get(rule.name, {})
         mode = "health" if rule.health else rule.mode
         if rule.schedule is not None:
-            mode += f" ({rule.schedule.text}, {rule.timezone})"
+            mode += f" {rule.schedule.text} {rule.timezone}"
         rows.append(
             {
                 "rule": rule.name,
                 "mode": mode,
                 "channels": list(rule.channels),
-                "last_sent": _iso(c.get("last_sent")),
+                "last_sent": c.get("last_sent"),
                 "sent": c.get("sent", 0),
                 "pending": c.get("pending", 0),
                 "failing": c.get("failing", 0),
                 "last_error": c.get("last_error"),
             }
         )
-    _emit(rows, fmt, ("rule", "mode", "channels", "last_sent", "sent", "pending", "failing"))
+    _emit(rows, fmt, ("rule", "mode", "channels", "last_sent", "pending", "failing"))
     if fmt == "table":
         for row in rows:
             if row["failing"] and row["last_error"]:
                 stdout.print(Text(f"  {row['rule']}: {row['last_error']}"), soft_wrap=True)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+def _iso(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 @alerts_app.command("test", cls=Command)
@@ -172,14 +173,14 @@ def history_cmd(
             "what": _what(r),
             "state": r["state"],
             "attempts": r["attempts"],
-            "matched_at": _iso(r["matched_at"]),
-            "sent_at": _iso(r["sent_at"]),
+            "matched_at": r["matched_at"],
+            "sent_at": r["sent_at"],
             "last_error": r["last_error"],
             "story_id": r["story_id"],
         }
         for r in rows
     ]
-    _emit(out, fmt, ("rule", "kind", "what", "state", "attempts", "matched_at", "sent_at"))
+    _emit(out, fmt, ("rule", "what", "state", "attempts", "sent_at"))
 
 
 def _what(row: dict[str, Any]) -> str:
