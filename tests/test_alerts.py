@@ -146,8 +146,8 @@ def test_bad_apprise_url_is_a_config_error_naming_the_rule_and_line():
             "did you mean 'max_per_hour'",
         ),
         (
-            'name = "a"\nquery = "x"\nnotify = ["env:NEWSWATCH_ALERT_SLACK"]',
-            "NEWSWATCH_ALERT_SLACK",
+            'name = "a"\nquery = "x"\nnotify = ["env:SLACK_ALERTS_URL"]',
+            "SLACK_ALERTS_URL",
         ),
         ('name = "a"\nquery = "\\"unclosed"\nnotify = ["json://h/"]', "bad query"),
         ('name = "a"\nquery = "x"\nmode = "digest"\nnotify = ["json://h/"]', "needs a schedule"),
