@@ -37,7 +37,9 @@ KINDS: tuple[str, ...] = tuple(KIND_INTERVALS)
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LANGUAGE_RE = re.compile(r"^[a-z]{2}$")
-TOP_LEVEL_KEYS = ("defaults", "sources")
+TOP_LEVEL_KEYS = ("defaults", "sources", "alerts")
+ALERT_DEFAULT_KEYS = ("web_url",)
+"""[defaults] keys for alert rules only: kept raw here, validated by :mod:`crawler.alerts`."""
 NOT_IN_DEFAULTS = frozenset({"name", "url"})
 KIND_ONLY_KEYS: dict[str, str] = {
     "link_selector": "listing",
@@ -513,6 +515,11 @@ class Config:
 
     path: Path | None
     sources: tuple[Source, ...] = field(default_factory=tuple)
+    alert_tables: tuple[Any, ...] = ()
+    """The raw ``[[alerts]]`` tables with their lines (``(table, _Block)``): validated by
+    :func:`crawler.alerts.load_rules` where alerts are used, so a bad rule blocks no crawl."""
+    alert_defaults: Mapping[str, Any] = field(default_factory=dict)
+    """``[defaults]`` values the rules inherit (``timezone``, ``web_url``), raw."""
 
     @property
     def names(self) -> list[str]:
@@ -598,7 +605,14 @@ def parse_config(text: str, path: Path | str | None = None) -> Config:
             )
 
     default_lines, blocks = _key_lines(text)
-    defaults = _parse_defaults(doc.get("defaults", {}), path, default_lines)
+    raw_defaults = doc.get("defaults", {})
+    alert_defaults: dict[str, Any] = {}
+    if isinstance(raw_defaults, dict):
+        alert_defaults = {k: raw_defaults[k] for k in ALERT_DEFAULT_KEYS if k in raw_defaults}
+        raw_defaults = {k: v for k, v in raw_defaults.items() if k not in ALERT_DEFAULT_KEYS}
+    defaults = _parse_defaults(raw_defaults, path, default_lines)
+    if "timezone" in defaults:
+        alert_defaults["timezone"] = defaults["timezone"]
     raw_sources = doc.get("sources", [])
     if not isinstance(raw_sources, list):
         raise ConfigError(
@@ -626,7 +640,18 @@ def parse_config(text: str, path: Path | str | None = None) -> Config:
             )
         seen[source.name] = index
         sources.append(source)
-    return Config(path=Path(path) if path is not None else None, sources=tuple(sources))
+    raw_alerts = doc.get("alerts", [])
+    alert_blocks = _key_lines(text, "alerts")[1]
+    if not isinstance(raw_alerts, list):
+        raw_alerts = [raw_alerts]
+    if len(alert_blocks) != len(raw_alerts):
+        alert_blocks = [_Block(None)] * len(raw_alerts)
+    return Config(
+        path=Path(path) if path is not None else None,
+        sources=tuple(sources),
+        alert_tables=tuple(zip(raw_alerts, alert_blocks, strict=True)),
+        alert_defaults=alert_defaults,
+    )
 
 
 def build_source(
@@ -759,8 +784,9 @@ class _Block:
     keys: dict[str, int] = field(default_factory=dict)
 
 
-def _key_lines(text: str) -> tuple[dict[str, int], list[_Block]]:
-    """Where each key is written: ``[defaults]``'s keys, and each ``[[sources]]`` table's.
+def _key_lines(text: str, table: str = "sources") -> tuple[dict[str, int], list[_Block]]:
+    """Where each key is written: ``[defaults]``'s keys, and each ``[[sources]]`` (or other
+    ``table``) table's.
 
     A line scan, not a TOML parser: it finds ``key =`` at the start of a line and sub-tables
     such as ``[sources.headers]``; anything it misses falls back to the table's header line.
@@ -773,13 +799,13 @@ def _key_lines(text: str) -> tuple[dict[str, int], list[_Block]]:
         if header:
             name = header.group(1).replace(" ", "").replace("\t", "")
             current = None
-            if header.group(0).lstrip().startswith("[[") and name == "sources":
+            if header.group(0).lstrip().startswith("[[") and name == table:
                 blocks.append(_Block(number))
                 current = blocks[-1].keys
             elif name == "defaults":
                 current = defaults
-            elif name.startswith(("sources.", "defaults.")):
-                owner = blocks[-1].keys if name.startswith("sources.") and blocks else defaults
+            elif name.startswith((f"{table}.", "defaults.")):
+                owner = blocks[-1].keys if name.startswith(f"{table}.") and blocks else defaults
                 owner.setdefault(name.split(".", 1)[1].split(".")[0], number)
             continue
         key = _KEY_RE.match(line)

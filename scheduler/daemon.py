@@ -35,6 +35,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.config import Config, ConfigError, Source, load_config, resolve_config_path
 from crawler.processes import die_with_parent
+from scheduler.alerts.daemon_hook import ALERTS_EVERY, JOB_ID, DaemonAlerts
 from scheduler.child import Child
 from scheduler.logs import plural
 from storage.db import one_line
@@ -102,6 +103,7 @@ class Daemon:
         self.workdir: Path | None = None
         """A private directory for the configuration snapshot the children run."""
         self.reload_requested = threading.Event()
+        self.alerts = DaemonAlerts(self.store, FAILING_AFTER)
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -126,7 +128,11 @@ class Daemon:
                 )
             self._install_signals()
             self.load()
+            self.scheduler.add_job(
+                self.alerts.run, IntervalTrigger(seconds=ALERTS_EVERY, timezone=UTC), id=JOB_ID
+            )
             self.scheduler.start()
+            self._alerts_now()
             log.info(
                 "daemon started (pid %d): %s scheduled; config %s; database %s",
                 self.pid,
@@ -182,6 +188,7 @@ class Daemon:
         snapshot changes only once the database knows the new sources, so a reload that fails
         halfway leaves the old configuration everywhere."""
         config, staged = self._read_config()
+        self.alerts.load(config)
         enabled = {s.name: s for s in config.sources if s.enabled}
         self.store.sync_sources([s.info() for s in config.sources])
         os.replace(staged, self.snapshot)
@@ -417,6 +424,13 @@ class Daemon:
                     f": {result.get('error')}" if result.get("error") else "",
                 )
             self._reschedule_from_state(name)
+        self._alerts_now()
+
+    def _alerts_now(self) -> None:
+        """A run committed (or the daemon started): match and send alerts now, off the loop."""
+        job = self.scheduler.get_job(JOB_ID)
+        if job is not None:
+            job.modify(next_run_time=datetime.now(UTC))
 
     def _interval(self, name: str) -> float | None:
         source = self.sources.get(name)

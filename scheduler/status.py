@@ -18,7 +18,8 @@ from storage.store import Store
 
 
 def gather_status(cfg: Config, url: str) -> dict[str, Any]:
-    """``daemon`` (None, or its holder with ``alive``), ``database`` and ``sources``.
+    """``daemon`` (None, or its holder with ``alive``), ``database``, ``sources`` and ``alerts``
+    (per rule: pending, failing and sent deliveries, last sent, last error).
 
     ``sources`` is one dict per source either configured or known to the database, sorted by
     name, with ``configured``, ``enabled`` and ``failing`` added to the stored state and counts.
@@ -27,6 +28,7 @@ def gather_status(cfg: Config, url: str) -> dict[str, Any]:
     try:
         rows = {r["name"]: r for r in store.source_status()}
         daemon = store.daemon_info(LOCK_STALE_AFTER, socket.gethostname())
+        alerts = store.delivery_counts()
         database = {
             **database_info(store.engine),
             "search_threads": ranking_threads(store.engine),
@@ -40,4 +42,9 @@ def gather_status(cfg: Config, url: str) -> dict[str, Any]:
         r["configured"] = name in configured
         r["enabled"] = next((s.enabled for s in cfg.sources if s.name == name), False)
         r["failing"] = (r.get("consecutive_failures") or 0) >= FAILING_AFTER
-    return {"daemon": daemon, "database": database, "sources": [rows[k] for k in sorted(rows)]}
+    return {
+        "daemon": daemon,
+        "database": database,
+        "sources": [rows[k] for k in sorted(rows)],
+        "alerts": {k: alerts[k] for k in sorted(alerts)},
+    }

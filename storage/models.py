@@ -217,6 +217,56 @@ class RobotsTxt(Base):
 
 RUN_OUTCOMES = ("running", "ok", "failed", "aborted", "timeout")
 
+
+class AlertRule(Base):
+    """An alert rule's progress: stories first stored after ``start_id`` are new to it."""
+
+    __tablename__ = "alert_rules"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    start_id: Mapped[int] = mapped_column(Integer)
+    last_id: Mapped[int] = mapped_column(Integer)
+    last_evaluated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_digest_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class AlertDelivery(Base):
+    """One thing a rule tells its channels, once: unique on (rule, key)."""
+
+    __tablename__ = "alert_deliveries"
+    __table_args__ = (
+        UniqueConstraint("rule", "key", name="uq_alert_deliveries_rule_key"),
+        Index("ix_alert_deliveries_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(400))
+    story_id: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime)
+    matched_at: Mapped[datetime] = mapped_column(DateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    channels_sent: Mapped[Any | None] = mapped_column(JSON)
+    payload: Mapped[Any | None] = mapped_column(JSON)
+
+
+class AlertHealth(Base):
+    """The last source state a health rule reported (ok, failing, silent)."""
+
+    __tablename__ = "alert_health"
+
+    rule: Mapped[str] = mapped_column(String(200), primary_key=True)
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    since: Mapped[datetime] = mapped_column(DateTime)
+
+
 articles = Article.__table__
 sources = Source.__table__
 article_urls = ArticleUrl.__table__
@@ -226,6 +276,9 @@ skipped = Skipped.__table__
 crawl_runs = CrawlRun.__table__
 daemon_lock = DaemonLock.__table__
 robots_txt = RobotsTxt.__table__
+alert_rules = AlertRule.__table__
+alert_deliveries = AlertDelivery.__table__
+alert_health = AlertHealth.__table__
 
 
 def article_time() -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import typer
 
+from scheduler.cli.alerts import alerts_app
 from scheduler.cli.common import Command, Group
 from scheduler.cli.corpus import recluster_cmd, rescore_cmd
 from scheduler.cli.crawl import crawl
@@ -43,6 +44,7 @@ app.command("sources", cls=Command)(sources_cmd)
 app.command("status", cls=Command)(status_cmd)
 app.command("daemon", cls=Command)(daemon_cmd)
 app.add_typer(db_app, name="db")
+app.add_typer(alerts_app, name="alerts")
 
 
 def main() -> None:

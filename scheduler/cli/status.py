@@ -38,6 +38,18 @@ def status_cmd(
     _print_daemon(status["daemon"])
     _print_database(status["database"])
     _print_sources(status["sources"])
+    _print_alerts(status.get("alerts") or {})
+
+
+def _print_alerts(alerts: dict[str, dict[str, Any]]) -> None:
+    """Alert deliveries waiting or failing, one line per rule (nothing when all is sent)."""
+    for rule, c in alerts.items():
+        if not (c["pending"] or c["failing"]):
+            continue
+        line = f"alerts {rule}: {c['pending']} pending, {c['failing']} failing"
+        if c["failing"] and c.get("last_error"):
+            line += f" ({c['last_error']})"
+        stdout.print(Text(line, style="red" if c["failing"] else ""), soft_wrap=True)
 
 
 def _print_daemon(daemon: dict[str, Any] | None) -> None:

@@ -40,6 +40,7 @@ def search(
     analysis: Analysis | None = None,
     explain: bool = False,
     with_text: bool = True,
+    id_range: tuple[int, int] | None = None,
 ) -> list[dict[str, Any]]:
     """Best matches first, each record with a plain-text ``snippet`` (matches in «…»).
 
@@ -53,12 +54,16 @@ def search(
     with counts) to each record. ``with_text=False`` leaves ``text`` None (a table of titles and
     snippets does not need the bodies). A query on SQLite takes the staged FTS5 path of
     :mod:`storage.search.sqlite`, whose cost follows the page size, not the number of matches.
+    ``id_range=(after, upto)`` keeps articles stored in that id window (alerts read what was
+    stored since their last look this way, with the same query language and filters).
     """
     analysis = analysis or Analysis()
     parsed = _parse(query, analysis)
     check_page(limit, offset)
     engine = get_engine(url)
     filters = row_filters(since, until, sources, languages) + analysis_filters(engine, analysis)
+    if id_range is not None:
+        filters += [articles.c.id > id_range[0], articles.c.id <= id_range[1]]
     if parsed is not None and is_sqlite(engine):
         with engine.connect() as conn, sqlite.deadline(conn):
             page = sqlite.search_page(conn, parsed, filters, limit, offset, all_copies, with_text)
