@@ -14,6 +14,7 @@ from storage.store.analysis import Analysis
 from storage.store.articles import ArticleWrites
 from storage.store.clustering import Clustering
 from storage.store.daemon_lock import DaemonLock
+from storage.store.revisits import Revisits
 from storage.store.robots import RobotsCache
 from storage.store.runs import RunLog
 from storage.store.sources import SourceState
@@ -21,5 +22,7 @@ from storage.store.sources import SourceState
 __all__ = ["Store"]
 
 
-class Store(ArticleWrites, Analysis, Clustering, SourceState, RunLog, DaemonLock, RobotsCache):
+class Store(
+    ArticleWrites, Analysis, Clustering, SourceState, RunLog, DaemonLock, RobotsCache, Revisits
+):
     """Storage handle for one database URL; cheap to create (engines are cached per URL)."""

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, union_all, update
 from sqlalchemy.exc import DataError, IntegrityError
 
-from storage import clusters
+from storage import clusters, versions
 from storage.db import write_connection
 from storage.models import article_urls, articles, posts, skipped
 from storage.neardup import estimate_shingles, pack_signature
@@ -32,6 +32,7 @@ from storage.records import (
     to_utc,
     utcnow,
 )
+from storage.schedule import next_revisit
 from storage.store.base import StoreBase, aware, dialect_insert, insert
 from storage.types import ArticleRecord, StoreResult
 
@@ -153,18 +154,24 @@ class ArticleWrites(StoreBase):
             if existing is None:
                 raise IntegrityError("conflict without a matching row", None, Exception("race"))
             result = StoreResult("duplicate", existing["id"])
+            change = _is_change(existing, values)
+            previous = versions.previous_row(conn, existing["id"]) if change else None
             conn.execute(
                 update(articles)
                 .where(articles.c.id == existing["id"])
                 .values(fetched_at=values["fetched_at"])
             )
-            if _is_change(existing, values):
+            if change:
                 try:
                     with conn.begin_nested():
+                        replacing = _update_values(existing, values, now)
                         conn.execute(
                             update(articles)
                             .where(articles.c.id == existing["id"])
-                            .values(**_update_values(existing, values, now))
+                            .values(**replacing)
+                        )
+                        versions.record_version(
+                            conn, previous, _as_page(previous, replacing, values), now
                         )
                         clusters.assign(
                             conn,
@@ -226,6 +233,7 @@ def _article_values(record: ArticleRecord, now) -> dict[str, Any]:
         "minhash": pack_signature(record.minhash),
         "shingles": _shingle_count(record),
         "credited_source": clean_optional(record.credited_source),
+        "next_revisit_at": next_revisit(now, now),
     }
 
 
@@ -246,7 +254,10 @@ def _shingle_count(record: ArticleRecord) -> int | None:
 def _find_existing(conn: Connection, values: Mapping[str, Any]):
     """The stored row this record collided with, by the fixed key order."""
     a = articles.c
-    cols = (a.id, a.content_hash, a.updated_at, a.published_at, a.date_source)
+    cols = (
+        a.id, a.content_hash, a.updated_at, a.published_at, a.date_source, a.title,
+        a.description, a.authors,
+    )  # fmt: skip
     keys = []
     if values["guid"] is not None:
         keys.append((a.source == values["source"]) & (a.guid == values["guid"]))
@@ -259,9 +270,15 @@ def _find_existing(conn: Connection, values: Mapping[str, Any]):
     return None
 
 
+_EDITABLE = ("title", "description", "authors")
+
+
 def _is_change(existing: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
-    """Different text at the same key, unless the record is visibly older than what we have."""
-    if existing["content_hash"] == values["content_hash"]:
+    """Different text, headline, description or byline at the same key, unless the record is
+    visibly older than what we have (each such change becomes a version: storage/versions.py)."""
+    if existing["content_hash"] == values["content_hash"] and all(
+        (existing[f] or None) == (values[f] or None) for f in _EDITABLE
+    ):
         return False
     old, new = existing["updated_at"], values["updated_at"]
     return not (old is not None and new is not None and new < old)
@@ -300,6 +317,15 @@ def _update_values(existing: Mapping[str, Any], values: Mapping[str, Any], now) 
         )
     changed["last_changed_at"] = now
     return changed
+
+
+def _as_page(previous: Mapping[str, Any], replacing: Mapping[str, Any], values) -> dict:
+    """The new version's fields as the page gave them: an ``updated_at`` we stamped ourselves
+    (the page showed none) is not an edit of the page."""
+    page = {**previous, **replacing}
+    if values["updated_at"] is None:
+        page["updated_at"] = previous["updated_at"]
+    return page
 
 
 def _record_urls(
