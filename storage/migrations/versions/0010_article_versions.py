@@ -63,8 +63,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_articles_next_revisit_at", table_name="articles")
-    with op.batch_alter_table("articles") as batch:
-        for name, _ in reversed(NEW_COLUMNS):
-            batch.drop_column(name)
+    for name, _ in reversed(NEW_COLUMNS):
+        op.drop_column("articles", name)  # not batch: a table copy would lose the FTS triggers
     op.drop_index("ix_article_versions_replaced_at", table_name="article_versions")
     op.drop_table("article_versions")
