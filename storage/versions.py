@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import zstandard
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, Integer, func, select
 
 from storage.minor import is_minor
 from storage.models import article_versions, articles
@@ -268,3 +268,22 @@ def changed_since(
         }
         for r in rows
     ]
+
+
+def change_summary(engine: Engine, article_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """For the articles among ``article_ids`` that changed: how many versions they have
+    (``versions``), when the last change was recorded and whether it was substantive."""
+    v = article_versions.c
+    if not article_ids:
+        return {}
+    stmt = (
+        select(v.article_id, func.count(), func.max(v.replaced_at), func.min(v.minor.cast(Integer)))
+        .where(v.article_id.in_(article_ids))
+        .group_by(v.article_id)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).all()
+    return {
+        ident: {"versions": count + 1, "last_change": iso(last), "only_minor": bool(all_minor)}
+        for ident, count, last, all_minor in rows
+    }

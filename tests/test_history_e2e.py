@@ -190,3 +190,36 @@ def test_history_errors_are_one_line(edited):
         result = run_cli("history", *args, "--db", str(db))
         assert result.returncode == 2
         assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_search_export_and_story_show_the_changes(edited):
+    _, _, db = edited
+    found = ids(db)
+    result = run_cli(
+        "search", "--changed-since", "24h", "--all-copies", "--db", str(db), "--format", "json"
+    )
+    assert result.returncode == 0, result.stderr
+    changed = {r["id"] for r in json.loads(result.stdout)}
+    assert changed == {found["toll"], found["headline"], found["gone"]}  # not the minor one
+    result = run_cli(
+        "search",
+        "Culiacán",
+        "--changed-since",
+        "24h",
+        "--all-copies",
+        "--db",
+        str(db),
+        "-f",
+        "json",
+    )
+    assert result.returncode == 0, result.stderr
+    assert {r["id"] for r in json.loads(result.stdout)} == changed
+    result = run_cli("export", "--db", str(db), "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    versions = {r["id"]: r["versions"] for r in map(json.loads, result.stdout.splitlines())}
+    assert versions == {ident: 2 for ident in found.values()}
+    result = run_cli("story", str(found["toll"]), "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert f"article {found['toll']}: edited, 2 versions" in result.stdout
+    result = run_cli("search", "--changed-since", "tomorrow", "--db", str(db))
+    assert result.returncode == 2 and "--changed-since" in result.stderr

@@ -27,7 +27,7 @@ from scheduler.cli.common import (
     stdout,
 )
 from storage.db import get_engine
-from storage.versions import history, plain_diff, word_diff
+from storage.versions import change_summary, history, plain_diff, word_diff
 
 MAX_ID = 2**63 - 1
 DIFF_FIELDS = ("title", "description", "authors", "published_at", "updated_at", "text")
@@ -153,3 +153,17 @@ def _rendered(pieces: list[tuple[str, str]]) -> Text:
         else:
             out.append(piece)
     return out
+
+
+def print_story_changes(url: str, records: list[dict[str, Any]]) -> None:
+    """Below a story's table: which of its copies were edited after publication, and when."""
+    summary = change_summary(get_engine(url), [r["id"] for r in records])
+    for ident, info in sorted(summary.items()):
+        kind = "only minor edits" if info["only_minor"] else "edited"
+        stdout.print(
+            Text(
+                f"article {ident}: {kind}, {info['versions']} versions, last change "
+                f"{local_time(info['last_change'])} (newswatch history {ident} --diff 1)",
+                style="yellow",
+            )
+        )
