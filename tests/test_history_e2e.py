@@ -9,7 +9,12 @@ does not change), so they also show the revisit path and its conditional GET.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -223,3 +228,78 @@ def test_search_export_and_story_show_the_changes(edited):
     assert f"article {found['toll']}: edited, 2 versions" in result.stdout
     result = run_cli("search", "--changed-since", "tomorrow", "--db", str(db))
     assert result.returncode == 2 and "--changed-since" in result.stderr
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _spinning(proc: subprocess.Popen, seconds: float, deadline: float) -> bool:
+    """True once the process has burned ``seconds`` of CPU in a row with nothing else to do
+    (the crawl otherwise waits on the network): it is inside the test's trigger."""
+    while time.monotonic() < deadline and proc.poll() is None:
+        start, wall = _cpu_seconds(proc.pid), time.monotonic()
+        time.sleep(1.0)
+        if _cpu_seconds(proc.pid) - start > 0.8 * (time.monotonic() - wall):
+            seconds -= time.monotonic() - wall
+            if seconds <= 0:
+                return True
+    return False
+
+
+def test_a_crawl_killed_mid_update_leaves_the_old_version_whole(site, tmp_path):
+    """kill -9 of a real crawl process while it is inside the write transaction that updates
+    the article and inserts its version: the window is made deterministic (and endless) by a
+    trigger on the version insert that never finishes, so the kill always lands after the
+    article row was updated and before the version was written."""
+    base = site.base_url
+    site.override("/hist/feed.xml", feed(base), headers={"Content-Type": "application/rss+xml"})
+    for slug, title in ARTICLES.items():
+        site.override(f"/hist/{slug}/", page(title, PARAGRAPHS, slug=slug))
+    cfg, db = sources_toml(tmp_path / "sources.toml", base), tmp_path / "news.sqlite"
+    crawl(cfg, db)
+    toll = ids(db)["toll"]
+    edited = [PARAGRAPHS[0].replace("Tres", "Siete"), *PARAGRAPHS[1:]]
+    site.override("/hist/toll/", page(ARTICLES["toll"], edited, slug="toll"))
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE spin (n INTEGER)")
+        conn.executemany("INSERT INTO spin VALUES (?)", [(i,) for i in range(2000)])
+        conn.execute(
+            "CREATE TRIGGER endless BEFORE INSERT ON article_versions BEGIN "
+            "SELECT count(*) FROM spin a, spin b, spin c, spin d; END"
+        )
+        conn.execute("UPDATE articles SET next_revisit_at = NULL")
+        conn.execute(
+            "UPDATE articles SET next_revisit_at = '2000-01-01 00:00:00.000000' WHERE id = ?",
+            (toll,),
+        )
+    site.clear_log()
+    env = {**os.environ, "NEWSWATCH_ALLOW_PRIVATE": "1"}
+    env.pop("NEWSWATCH_DB", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scheduler.cli", "crawl", "--config", str(cfg), "--db", str(db)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not site.requests_for("/hist/toll/") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert site.requests_for("/hist/toll/"), "the revisit never reached the server"
+        assert _spinning(proc, 3.0, deadline), "the crawl never reached the version write"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    with sqlite3.connect(db) as conn:
+        text = conn.execute("SELECT text FROM articles WHERE id = ?", (toll,)).fetchone()[0]
+        rows = conn.execute("SELECT count(*) FROM article_versions").fetchone()[0]
+        conn.execute("DROP TRIGGER endless")
+    assert rows == 0 and "Tres personas" in text and "Siete" not in text
+    make_due(db)
+    crawl(cfg, db)
+    versions = json.loads(history(db, toll, "--format", "json"))
+    assert [v["version"] for v in versions] == [1, 2]
+    assert "[-Tres-]{+Siete+}" in history(db, toll, "--diff", "1")

@@ -70,16 +70,11 @@ class RevisitMixin:
                     f"article {article_id} withdrawn: {response.url} answers {response.status}"
                 )
             return
-        store.schedule_revisit(
-            article_id,
-            now,
-            etag=_header(response, b"ETag"),
-            last_modified=_header(response, b"Last-Modified"),
-        )
+        store.schedule_revisit(article_id, now)
         if response.status == 304:
             self.run.counts.duplicates += 1
             return
-        yield from self.parse_article(response)
+        yield from self.parse_article(response)  # validators are stored with the new text
 
     def revisit_failed(self: Any, failure: Failure) -> None:
         """A revisit that could not be made is tried again at the next step of the schedule."""
@@ -87,8 +82,3 @@ class RevisitMixin:
         if article_id is not None:
             self.context.store.schedule_revisit(article_id, datetime.now(UTC))
         self.article_failed(failure)
-
-
-def _header(response: Response, name: bytes) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None

@@ -159,7 +159,7 @@ class ArticleWrites(StoreBase):
             conn.execute(
                 update(articles)
                 .where(articles.c.id == existing["id"])
-                .values(fetched_at=values["fetched_at"])
+                .values(fetched_at=values["fetched_at"], **_validators(values))
             )
             if change:
                 try:
@@ -234,6 +234,8 @@ def _article_values(record: ArticleRecord, now) -> dict[str, Any]:
         "shingles": _shingle_count(record),
         "credited_source": clean_optional(record.credited_source),
         "next_revisit_at": next_revisit(now, now),
+        "etag": clean_optional(record.etag),
+        "last_modified": clean_optional(record.last_modified),
     }
 
 
@@ -302,7 +304,7 @@ def _update_values(existing: Mapping[str, Any], values: Mapping[str, Any], now) 
             "title", "text", "authors", "language", "section", "tags", "image",
             "description", "raw_html", "content_hash", "fetched_at", "posts",
             "minhash", "shingles", "credited_source", "relevance", "relevant", "topics",
-            "matched", "entities",
+            "matched", "entities", "etag", "last_modified",
         )
     }  # fmt: skip
     if values["updated_at"] is not None:
@@ -317,6 +319,11 @@ def _update_values(existing: Mapping[str, Any], values: Mapping[str, Any], now) 
         )
     changed["last_changed_at"] = now
     return changed
+
+
+def _validators(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The page's ETag/Last-Modified when this fetch had them (else the stored ones stay)."""
+    return {k: values[k] for k in ("etag", "last_modified") if values[k] is not None}
 
 
 def _as_page(previous: Mapping[str, Any], replacing: Mapping[str, Any], values) -> dict:
