@@ -101,7 +101,7 @@ def _show_diff(versions: list[dict[str, Any]], n: int, fmt: str) -> None:
             else f"--diff {n}: the article has one version, nothing changed yet"
         )
     old, new = versions[n - 1], versions[n]
-    fields = [f for f in DIFF_FIELDS if _text(old[f]) != _text(new[f])]
+    fields = [f for f in DIFF_FIELDS if f in old["changed"] and _text(old[f]) != _text(new[f])]
     if fmt != "table":
         record = {
             "from": n,
