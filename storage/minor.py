@@ -59,6 +59,6 @@ def is_minor(
         elif field in ("title", "description"):
             if _squash(str(before)) != _squash(str(after)):
                 return False
-        elif field == "withdrawn" or before != after:
+        elif field in ("withdrawn", "restored") or before != after:
             return False
     return True

@@ -128,14 +128,15 @@ def record_version(
     new: Mapping[str, Any],
     now: datetime,
     *,
-    withdrawn: bool = False,
+    event: str | None = None,
 ) -> bool:
     """Keep ``old`` (the stored row) as a version because ``new`` replaces it; call it in the
-    transaction that updates the row. Returns False (writes nothing) when no version field
-    changed and the article was not withdrawn."""
+    transaction that updates the row. ``event`` is ``withdrawn`` (the page answers 404/410) or
+    ``restored`` (a withdrawn page is back). Returns False (writes nothing) when no version
+    field changed and there is no event."""
     changed = changed_fields(old, new)
-    if withdrawn:
-        changed.append("withdrawn")
+    if event is not None:
+        changed.append(event)
     if not changed:
         return False
     old_text, new_text = old["text"] or "", new.get("text", old["text"]) or ""

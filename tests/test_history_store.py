@@ -92,6 +92,10 @@ def test_withdrawn_is_a_version_and_never_a_delete(store):
     assert old["changed"] == ["withdrawn"] and old["text"] == TOLL_1
     assert current["withdrawn_at"] == "2026-12-04T12:00:00+00:00"
     assert store.due_revisits("elimparcial", now + timedelta(days=30), 10) == []
+    assert _put(store, text=TOLL_1, content_hash="h1") == "updated"  # the page is back
+    versions = history(store.engine, ident)
+    assert [v["changed"] for v in versions[:-1]] == [["withdrawn"], ["restored"]]
+    assert versions[-1]["withdrawn_at"] is None and versions[-1]["text"] == TOLL_1
 
 
 def test_a_version_costs_less_than_the_raw_text(store):
@@ -106,7 +110,7 @@ def test_a_version_costs_less_than_the_raw_text(store):
 
 
 def test_revisits_follow_the_schedule_and_keep_validators(store):
-    _put(store)
+    _put(store, etag='"v1"', last_modified="Thu, 04 Dec 2026 10:00:00 GMT")
     ident = _only_id(store)
     with store.engine.connect() as conn:
         first = conn.execute(select(articles.c.first_seen_at)).scalar_one().replace(tzinfo=UTC)
@@ -114,8 +118,11 @@ def test_revisits_follow_the_schedule_and_keep_validators(store):
     due = store.due_revisits("elimparcial", first + timedelta(minutes=30), 10)
     assert [d["id"] for d in due] == [ident]
     checked = first + timedelta(hours=5)
-    nxt = store.schedule_revisit(ident, checked, etag='"v1"', last_modified="Thu, 04 Dec 2026")
+    nxt = store.schedule_revisit(ident, checked)
     assert nxt == checked + timedelta(hours=1)
     (row,) = store.due_revisits("elimparcial", nxt, 10)
-    assert (row["etag"], row["last_modified"]) == ('"v1"', "Thu, 04 Dec 2026")
+    assert (row["etag"], row["last_modified"]) == ('"v1"', "Thu, 04 Dec 2026 10:00:00 GMT")
+    _put(store, etag='"v2"')  # same text: the validators still follow the page
+    (row,) = store.due_revisits("elimparcial", nxt, 10)
+    assert (row["etag"], row["last_modified"]) == ('"v2"', "Thu, 04 Dec 2026 10:00:00 GMT")
     assert store.schedule_revisit(ident, first + timedelta(days=6, hours=20)) is None

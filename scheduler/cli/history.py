@@ -126,6 +126,8 @@ def _show_diff(versions: list[dict[str, Any]], n: int, fmt: str) -> None:
     )
     if "withdrawn" in old["changed"]:
         stdout.print(Text("the page is gone (404/410): the article was withdrawn"))
+    if "restored" in old["changed"]:
+        stdout.print(Text("the withdrawn page is back"))
     for field in fields:
         stdout.print(Text(f"{field}:", style="bold"))
         stdout.print(_rendered(word_diff(_text(old[field]), _text(new[field]))))

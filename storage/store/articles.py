@@ -154,7 +154,8 @@ class ArticleWrites(StoreBase):
             if existing is None:
                 raise IntegrityError("conflict without a matching row", None, Exception("race"))
             result = StoreResult("duplicate", existing["id"])
-            change = _is_change(existing, values)
+            restored = existing["withdrawn_at"] is not None
+            change = restored or _is_change(existing, values)
             previous = versions.previous_row(conn, existing["id"]) if change else None
             conn.execute(
                 update(articles)
@@ -164,15 +165,15 @@ class ArticleWrites(StoreBase):
             if change:
                 try:
                     with conn.begin_nested():
-                        replacing = _update_values(existing, values, now)
+                        replacing = _update_values(existing, values, now) | {"withdrawn_at": None}
                         conn.execute(
                             update(articles)
                             .where(articles.c.id == existing["id"])
                             .values(**replacing)
                         )
-                        versions.record_version(
-                            conn, previous, _as_page(previous, replacing, values), now
-                        )
+                        page = _as_page(previous, replacing, values)
+                        event = "restored" if restored else None
+                        versions.record_version(conn, previous, page, now, event=event)
                         clusters.assign(
                             conn,
                             existing["id"],
@@ -258,7 +259,7 @@ def _find_existing(conn: Connection, values: Mapping[str, Any]):
     a = articles.c
     cols = (
         a.id, a.content_hash, a.updated_at, a.published_at, a.date_source, a.title,
-        a.description, a.authors,
+        a.description, a.authors, a.withdrawn_at,
     )  # fmt: skip
     keys = []
     if values["guid"] is not None:

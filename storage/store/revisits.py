@@ -36,16 +36,10 @@ class Revisits(StoreBase):
         with self.engine.connect() as conn:
             return [dict(row) for row in conn.execute(stmt).mappings()]
 
-    def schedule_revisit(
-        self,
-        article_id: int,
-        checked: datetime,
-        *,
-        etag: str | None = None,
-        last_modified: str | None = None,
-    ) -> datetime | None:
-        """After a fetch or a revisit of an article at ``checked``: store the page's validators
-        (when given) and the next revisit time; returns it (None: no more revisits)."""
+    def schedule_revisit(self, article_id: int, checked: datetime) -> datetime | None:
+        """After a revisit of an article at ``checked``: store and return the next revisit time
+        (None: no more revisits). The page's validators are stored with its text, by
+        :meth:`store`, never here: a crash in between would pair them with the old text."""
         with write_connection(self.engine) as conn:
             first = conn.execute(
                 select(articles.c.first_seen_at).where(articles.c.id == article_id)
@@ -53,12 +47,11 @@ class Revisits(StoreBase):
             if first is None:
                 return None
             due = next_revisit(aware(first), checked)
-            values: dict[str, Any] = {"next_revisit_at": to_utc(due)}
-            if etag is not None:
-                values["etag"] = etag
-            if last_modified is not None:
-                values["last_modified"] = last_modified
-            conn.execute(update(articles).where(articles.c.id == article_id).values(**values))
+            conn.execute(
+                update(articles)
+                .where(articles.c.id == article_id)
+                .values(next_revisit_at=to_utc(due))
+            )
         return due
 
     def withdraw(self, article_id: int, now: datetime) -> bool:
@@ -74,5 +67,5 @@ class Revisits(StoreBase):
                 .values(withdrawn_at=to_utc(now), next_revisit_at=None)
             ).rowcount
             if done:
-                versions.record_version(conn, previous, previous, to_utc(now), withdrawn=True)
+                versions.record_version(conn, previous, previous, to_utc(now), event="withdrawn")
         return bool(done)
