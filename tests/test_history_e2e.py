@@ -303,3 +303,23 @@ def test_a_crawl_killed_mid_update_leaves_the_old_version_whole(site, tmp_path):
     versions = json.loads(history(db, toll, "--format", "json"))
     assert [v["version"] for v in versions] == [1, 2]
     assert "[-Tres-]{+Siete+}" in history(db, toll, "--diff", "1")
+
+
+def test_revisits_take_at_most_their_share_of_a_run(site, tmp_path):
+    base = site.base_url
+    site.override("/hist/feed.xml", feed(base), headers={"Content-Type": "application/rss+xml"})
+    for slug, title in ARTICLES.items():
+        site.override(f"/hist/{slug}/", page(title, PARAGRAPHS, slug=slug))
+    cfg, db = sources_toml(tmp_path / "sources.toml", base), tmp_path / "news.sqlite"
+    cfg.write_text(cfg.read_text(encoding="utf-8") + "max_items = 10\n", encoding="utf-8")
+    crawl(cfg, db)
+    site.clear_log()
+    make_due(db)
+    crawl(cfg, db)
+    revisited = [r for r in site.requests if r.path.startswith("/hist/") and "feed" not in r.path]
+    assert len(revisited) == 3  # 30 % of max_items = 10, though all four are due
+    with sqlite3.connect(db) as conn:
+        due = conn.execute(
+            "SELECT count(*) FROM articles WHERE next_revisit_at < '2001-01-01'"
+        ).fetchone()[0]
+    assert due == 1  # the fourth waits for the next run

@@ -87,3 +87,25 @@ def test_revisit_backoff(age, interval):
 def test_revisits_stop_after_a_week():
     assert next_revisit(T0, T0 + timedelta(days=6, hours=19)) is None
     assert next_revisit(T0, T0 + timedelta(days=8)) is None
+
+
+def _source_file(tmp_path, revisit: str):
+    path = tmp_path / "sources.toml"
+    path.write_text(
+        '[[sources]]\nname = "tribuna"\nurl = "https://www.tribuna.com.mx/feed/"\n'
+        f'revisit = "{revisit}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_revisit_is_opt_in_and_checked(tmp_path):
+    from crawler.config import ConfigError, load_config
+
+    (source,) = load_config(_source_file(tmp_path, "news")).sources
+    assert source.revisit == "news"
+    with pytest.raises(ConfigError) as err:
+        load_config(_source_file(tmp_path, "nwes"))
+    message = str(err.value)
+    assert "line 4" in message and "key 'revisit'" in message and "\n" not in message
+    assert "did you mean 'news'?" in message

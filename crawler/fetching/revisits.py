@@ -37,7 +37,7 @@ class RevisitMixin:
     from each kind's ``start`` after the start document's request."""
 
     def revisit_requests(self: Any) -> Iterator[scrapy.Request]:
-        if getattr(self.source, "revisit", "none") != "news":
+        if self.source.revisit != "news":
             return
         cap = self.source.max_items or settings.MAX_ARTICLES_PER_RUN
         limit = max(int(cap * REVISIT_SHARE), 1)
@@ -57,7 +57,7 @@ class RevisitMixin:
                 headers=headers or None,
                 dont_filter=True,
                 priority=-10,
-                meta={"handle_httpstatus_list": [304, *GONE], "revisit": article["id"]},
+                meta={"handle_httpstatus_list": [304, *GONE]},
             )
         if due:
             log.info("source %s: revisiting %d recent article(s)", self.source.name, len(due))

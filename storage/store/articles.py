@@ -160,7 +160,7 @@ class ArticleWrites(StoreBase):
             conn.execute(
                 update(articles)
                 .where(articles.c.id == existing["id"])
-                .values(fetched_at=values["fetched_at"], **_validators(values))
+                .values(fetched_at=values["fetched_at"], **({} if change else _validators(values)))
             )
             if change:
                 try:
@@ -323,7 +323,8 @@ def _update_values(existing: Mapping[str, Any], values: Mapping[str, Any], now) 
 
 
 def _validators(values: Mapping[str, Any]) -> dict[str, Any]:
-    """The page's ETag/Last-Modified when this fetch had them (else the stored ones stay)."""
+    """The page's ETag/Last-Modified when this fetch had them (else the stored ones stay); a
+    changed page's go with its new text, in the update that may yet be refused."""
     return {k: values[k] for k in ("etag", "last_modified") if values[k] is not None}
 
 
