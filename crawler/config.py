@@ -211,6 +211,21 @@ def _keep(value: str) -> str:
     return value
 
 
+REVISIT_POLICIES: tuple[str, ...] = ("none", "news")
+
+
+def _revisit(value: str) -> str:
+    """``news`` re-fetches recent articles on a backoff (storage.schedule.next_revisit) to catch
+    silent edits and withdrawals; ``none`` (the default) fetches a page again only when its feed
+    says it changed."""
+    if value not in REVISIT_POLICIES:
+        raise ValueError(
+            f"unknown revisit policy {value!r} (valid: {', '.join(REVISIT_POLICIES)})"
+            f"{did_you_mean(value, REVISIT_POLICIES)}"
+        )
+    return value
+
+
 def _url(value: str) -> str:
     url = value.strip()
     if not url or any(ch.isspace() or ord(ch) < 32 for ch in url):
@@ -393,6 +408,7 @@ FIELDS: dict[str, Field] = {
     "date_selector": Field((str,), _selector, default=None),
     "remove_selectors": Field((list,), _selectors, default=()),
     "keep": Field((str,), _keep, default="all"),
+    "revisit": Field((str,), _revisit, default="none"),
 }
 
 _TYPE_WORDS = {
@@ -470,6 +486,7 @@ class Source:
     date_selector: str | None = None
     remove_selectors: tuple[str, ...] = ()
     keep: str = "all"
+    revisit: str = "none"
 
     def __post_init__(self) -> None:
         if not self.title:

@@ -78,6 +78,7 @@ class Article(Base):
         Index("ix_articles_fetched_at", "fetched_at"),
         Index("ix_articles_first_seen_at", "first_seen_at"),
         Index("ix_articles_cluster_id", "cluster_id"),
+        Index("ix_articles_next_revisit_at", "source", "next_revisit_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -114,6 +115,41 @@ class Article(Base):
     cluster_rep: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     matched: Mapped[Any | None] = mapped_column(JSON)
     shingles: Mapped[int | None] = mapped_column(Integer)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    next_revisit_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ArticleVersion(Base):
+    """A previous version of an article, kept when a fetch changed it (see storage/versions.py).
+
+    ``text_z`` is the previous text zstd-compressed with the NEXT version's text as its dictionary
+    (a reverse delta): an edit costs bytes for what changed, not for the whole text.
+    """
+
+    __tablename__ = "article_versions"
+    __table_args__ = (
+        UniqueConstraint("article_id", "seq", name="uq_article_versions_article_id_seq"),
+        Index("ix_article_versions_replaced_at", "replaced_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    fetched_at: Mapped[datetime | None] = mapped_column(DateTime)
+    replaced_at: Mapped[datetime] = mapped_column(DateTime)
+    changed: Mapped[list[str]] = mapped_column(JSON, default=list)
+    title: Mapped[str] = mapped_column(Text, default="")
+    authors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    description: Mapped[str | None] = mapped_column(Text)
+    text_z: Mapped[bytes] = mapped_column(LargeBinary)
+    content_hash: Mapped[str] = mapped_column(String(128))
+    chars_added: Mapped[int] = mapped_column(Integer, default=0)
+    chars_removed: Mapped[int] = mapped_column(Integer, default=0)
+    minor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ArticleUrl(Base):
@@ -279,6 +315,7 @@ robots_txt = RobotsTxt.__table__
 alert_rules = AlertRule.__table__
 alert_deliveries = AlertDelivery.__table__
 alert_health = AlertHealth.__table__
+article_versions = ArticleVersion.__table__
 
 
 def article_time() -> Any:

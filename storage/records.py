@@ -43,6 +43,7 @@ RECORD_FIELDS: tuple[str, ...] = (
     "credited_source",
     "copies",
     "outlets",
+    "versions",
 )
 
 HTML_ZSTD_LEVEL = 1
@@ -204,4 +205,5 @@ def row_to_record(row: Mapping[str, Any], snippet: str | None = None) -> dict[st
         "credited_source": row["credited_source"],
         "copies": row.get("copies"),
         "outlets": row.get("outlets"),
+        "versions": row.get("versions"),
     }

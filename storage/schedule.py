@@ -92,3 +92,24 @@ def first_run_at(state: State | None, interval: float, now: datetime, slot: int)
     """
     spread = timedelta(seconds=min(STARTUP_SPREAD, interval / 4) * (slot % 16) / 16)
     return max(due_at(state) or now, now + spread)
+
+
+REVISIT_STEPS: tuple[tuple[timedelta, timedelta], ...] = (
+    (timedelta(hours=3), timedelta(minutes=30)),
+    (timedelta(days=1), timedelta(hours=1)),
+    (timedelta(days=7), timedelta(hours=6)),
+)
+"""Revisit backoff for ``revisit = "news"`` sources: (age below, interval). Most edits to a news
+story land in its first hours (NewsEdits); past a week an article is no longer revisited."""
+
+
+def next_revisit(first_seen: datetime, checked: datetime) -> datetime | None:
+    """When an article first seen at ``first_seen`` and fetched (or revisited) at ``checked``
+    should be fetched again: every 30 min in its first 3 h, hourly to a day, every 6 h to a
+    week; None once the next visit would fall after a week (revisits stop)."""
+    age = checked - first_seen
+    for limit, interval in REVISIT_STEPS:
+        if age < limit:
+            due = checked + interval
+            return due if due - first_seen <= REVISIT_STEPS[-1][0] else None
+    return None

@@ -75,6 +75,10 @@ class ArticleRecord:
     entities: list[dict[str, Any]] = field(default_factory=list)
     kept: bool = True
     """False: off-topic under ``keep = "relevant"``; only URL, title, date and score are kept."""
+    etag: str | None = None
+    """The page's validators as served, for revisits' conditional GET: stored with the text
+    they describe (same transaction), so a crash can never pair old text with new validators."""
+    last_modified: str | None = None
 
 
 @dataclass(slots=True)

@@ -106,6 +106,8 @@ def build_record(page: RawPage, source: Source, ex: Extracted, now: datetime) ->
         shingle_count=shingle_count,
         credited_source=credited_source(text),
         posts=list(ex.posts),
+        etag=page.headers.get("etag"),
+        last_modified=page.headers.get("last-modified"),
         **analysis.as_dict(),
     )
     return apply_keep_policy(record, source.keep)

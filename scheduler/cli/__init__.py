@@ -17,6 +17,7 @@ from scheduler.cli.corpus import recluster_cmd, rescore_cmd
 from scheduler.cli.crawl import crawl
 from scheduler.cli.daemon import daemon_cmd
 from scheduler.cli.db import db_app
+from scheduler.cli.history import history_cmd
 from scheduler.cli.search import export_cmd, search_cmd, story_cmd
 from scheduler.cli.sources import sources_cmd
 from scheduler.cli.status import status_cmd
@@ -37,6 +38,7 @@ app = typer.Typer(
 app.command("crawl", cls=Command)(crawl)
 app.command("search", cls=Command)(search_cmd)
 app.command("story", cls=Command)(story_cmd)
+app.command("history", cls=Command)(history_cmd)
 app.command("recluster", cls=Command)(recluster_cmd)
 app.command("rescore", cls=Command)(rescore_cmd)
 app.command("export", cls=Command)(export_cmd)

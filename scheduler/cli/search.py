@@ -33,6 +33,7 @@ from scheduler.cli.common import (
     stdout,
 )
 from scheduler.cli.filters import check_languages, check_sources, check_topics, resolve_entities
+from scheduler.cli.history import print_story_changes
 from scheduler.logs import plural
 from storage.outfile import OutputRefused, write_output
 from storage.search import Analysis, export, search, search_posts, story
@@ -42,7 +43,7 @@ MAX_ID = 2**63 - 1
 raised OverflowError on it)."""
 STORY_KEYS = (
     "id", "cluster_id", "representative", "source", "title", "published_at",
-    "fetched_at", "url", "credited_source", "copies", "outlets",
+    "fetched_at", "url", "credited_source", "copies", "outlets", "versions",
 )  # fmt: skip
 
 
@@ -97,6 +98,13 @@ def search_cmd(
         bool,
         typer.Option("--explain", help="Show why each article matched: topics and terms."),
     ] = False,
+    changed_since: Annotated[
+        str | None,
+        typer.Option(
+            "--changed-since",
+            help="Only articles edited (not just re-punctuated) since: an age like 24h, or a time.",
+        ),
+    ] = None,
 ) -> None:
     """Full-text search over titles and bodies, best matches first, one row per story."""
     with friendly_errors():
@@ -115,10 +123,12 @@ def search_cmd(
             entities=tuple(resolve_entities(entity)),
             min_score=min_score,
             relevant=relevant,
+            changed_since=parse_when(changed_since, "--changed-since"),
         )
         if not query and not analysis:
             raise UsageError(
-                "give a query, or filter with --topic, --entity, --min-score or --relevant"
+                "give a query, or filter with --topic, --entity, --min-score, --relevant "
+                "or --changed-since"
             )
         rows = search(
             url,
@@ -264,6 +274,7 @@ def story_cmd(
         )
     stdout.print(table)
     stdout.print("★ representative: the credited original, else the earliest published copy")
+    print_story_changes(url, records)
 
 
 def export_cmd(

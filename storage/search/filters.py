@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, func, literal_column, or_, select, text
 
 from storage.db import is_sqlite
-from storage.models import articles
+from storage.models import article_versions, articles
 from storage.records import to_utc
 from storage.search.sql import when
 from storage.textfold import fold
@@ -31,9 +31,17 @@ class Analysis:
     entities: tuple[str, ...] = ()
     min_score: float | None = None
     relevant: bool = False
+    changed_since: datetime | None = None
+    """Only articles with a substantive change (a non-minor version) recorded at or after this."""
 
     def __bool__(self) -> bool:
-        return bool(self.topics or self.entities or self.min_score is not None or self.relevant)
+        return bool(
+            self.topics
+            or self.entities
+            or self.min_score is not None
+            or self.relevant
+            or self.changed_since is not None
+        )
 
     @property
     def needs_python(self) -> bool:
@@ -63,6 +71,13 @@ def row_filters(
     return where
 
 
+def changed_filter(since: datetime):
+    """Articles edited substantively (storage.minor) since ``since``: a version row says so."""
+    v = article_versions.c
+    changed = select(v.article_id).where(v.replaced_at >= to_utc(since), v.minor.is_(False))
+    return articles.c.id.in_(changed)
+
+
 def analysis_filters(engine: Engine, analysis: Analysis) -> list:
     """SQL conditions for the analysis filters; topic/entity ones only on SQLite (JSON1)."""
     where: list = []
@@ -71,6 +86,8 @@ def analysis_filters(engine: Engine, analysis: Analysis) -> list:
         where.append(a.relevance >= float(analysis.min_score))
     if analysis.relevant:
         where.append(a.relevant.is_(True))
+    if analysis.changed_since is not None:
+        where.append(changed_filter(analysis.changed_since))
     if not is_sqlite(engine):
         return where
     for i, topic in enumerate(analysis.topics):

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from storage.db import StorageError, one_line
-from storage.models import article_time, articles
+from storage.models import article_time, article_versions, articles
 from storage.search.query import QueryError
 
 SEARCH_DEADLINE_S = 20.0
@@ -17,7 +18,14 @@ term cap lets through can still be slow on a big archive, and a stuck search hol
 (and, from the daemon, a worker) with nobody waiting for the answer."""
 _TOO_LONG = ("interrupted", "statement timeout", "canceling statement")
 
-COLUMNS = [c for c in articles.c if c.name not in ("raw_html", "minhash")]
+VERSIONS = (
+    select(func.count() + 1)
+    .where(article_versions.c.article_id == articles.c.id)
+    .scalar_subquery()
+    .label("versions")
+)
+"""How many versions an article has (1: never changed), from the version index."""
+COLUMNS = [c for c in articles.c if c.name not in ("raw_html", "minhash")] + [VERSIONS]
 """An article record's columns: the stored page and the signature are never part of one."""
 
 

@@ -15,6 +15,7 @@ from storage.store.analysis import Analysis
 from storage.store.articles import ArticleWrites
 from storage.store.clustering import Clustering
 from storage.store.daemon_lock import DaemonLock
+from storage.store.revisits import Revisits
 from storage.store.robots import RobotsCache
 from storage.store.runs import RunLog
 from storage.store.sources import SourceState
@@ -31,5 +32,6 @@ class Store(
     DaemonLock,
     RobotsCache,
     AlertState,
+    Revisits,
 ):
     """Storage handle for one database URL; cheap to create (engines are cached per URL)."""

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, union_all, update
 from sqlalchemy.exc import DataError, IntegrityError
 
-from storage import clusters
+from storage import clusters, versions
 from storage.db import write_connection
 from storage.models import article_urls, articles, posts, skipped
 from storage.neardup import estimate_shingles, pack_signature
@@ -32,6 +32,7 @@ from storage.records import (
     to_utc,
     utcnow,
 )
+from storage.schedule import next_revisit
 from storage.store.base import StoreBase, aware, dialect_insert, insert
 from storage.types import ArticleRecord, StoreResult
 
@@ -153,19 +154,26 @@ class ArticleWrites(StoreBase):
             if existing is None:
                 raise IntegrityError("conflict without a matching row", None, Exception("race"))
             result = StoreResult("duplicate", existing["id"])
+            restored = existing["withdrawn_at"] is not None
+            change = restored or _is_change(existing, values)
+            previous = versions.previous_row(conn, existing["id"]) if change else None
             conn.execute(
                 update(articles)
                 .where(articles.c.id == existing["id"])
-                .values(fetched_at=values["fetched_at"])
+                .values(fetched_at=values["fetched_at"], **({} if change else _validators(values)))
             )
-            if _is_change(existing, values):
+            if change:
                 try:
                     with conn.begin_nested():
+                        replacing = _update_values(existing, values, now) | {"withdrawn_at": None}
                         conn.execute(
                             update(articles)
                             .where(articles.c.id == existing["id"])
-                            .values(**_update_values(existing, values, now))
+                            .values(**replacing)
                         )
+                        page = _as_page(previous, replacing, values)
+                        event = "restored" if restored else None
+                        versions.record_version(conn, previous, page, now, event=event)
                         clusters.assign(
                             conn,
                             existing["id"],
@@ -226,6 +234,9 @@ def _article_values(record: ArticleRecord, now) -> dict[str, Any]:
         "minhash": pack_signature(record.minhash),
         "shingles": _shingle_count(record),
         "credited_source": clean_optional(record.credited_source),
+        "next_revisit_at": next_revisit(now, now),
+        "etag": clean_optional(record.etag),
+        "last_modified": clean_optional(record.last_modified),
     }
 
 
@@ -246,7 +257,10 @@ def _shingle_count(record: ArticleRecord) -> int | None:
 def _find_existing(conn: Connection, values: Mapping[str, Any]):
     """The stored row this record collided with, by the fixed key order."""
     a = articles.c
-    cols = (a.id, a.content_hash, a.updated_at, a.published_at, a.date_source)
+    cols = (
+        a.id, a.content_hash, a.updated_at, a.published_at, a.date_source, a.title,
+        a.description, a.authors, a.withdrawn_at,
+    )  # fmt: skip
     keys = []
     if values["guid"] is not None:
         keys.append((a.source == values["source"]) & (a.guid == values["guid"]))
@@ -259,9 +273,15 @@ def _find_existing(conn: Connection, values: Mapping[str, Any]):
     return None
 
 
+_EDITABLE = ("title", "description", "authors")
+
+
 def _is_change(existing: Mapping[str, Any], values: Mapping[str, Any]) -> bool:
-    """Different text at the same key, unless the record is visibly older than what we have."""
-    if existing["content_hash"] == values["content_hash"]:
+    """Different text, headline, description or byline at the same key, unless the record is
+    visibly older than what we have (each such change becomes a version: storage/versions.py)."""
+    if existing["content_hash"] == values["content_hash"] and all(
+        (existing[f] or None) == (values[f] or None) for f in _EDITABLE
+    ):
         return False
     old, new = existing["updated_at"], values["updated_at"]
     return not (old is not None and new is not None and new < old)
@@ -285,7 +305,7 @@ def _update_values(existing: Mapping[str, Any], values: Mapping[str, Any], now) 
             "title", "text", "authors", "language", "section", "tags", "image",
             "description", "raw_html", "content_hash", "fetched_at", "posts",
             "minhash", "shingles", "credited_source", "relevance", "relevant", "topics",
-            "matched", "entities",
+            "matched", "entities", "etag", "last_modified",
         )
     }  # fmt: skip
     if values["updated_at"] is not None:
@@ -300,6 +320,21 @@ def _update_values(existing: Mapping[str, Any], values: Mapping[str, Any], now) 
         )
     changed["last_changed_at"] = now
     return changed
+
+
+def _validators(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The page's ETag/Last-Modified when this fetch had them (else the stored ones stay); a
+    changed page's go with its new text, in the update that may yet be refused."""
+    return {k: values[k] for k in ("etag", "last_modified") if values[k] is not None}
+
+
+def _as_page(previous: Mapping[str, Any], replacing: Mapping[str, Any], values) -> dict:
+    """The new version's fields as the page gave them: an ``updated_at`` we stamped ourselves
+    (the page showed none) is not an edit of the page."""
+    page = {**previous, **replacing}
+    if values["updated_at"] is None:
+        page["updated_at"] = previous["updated_at"]
+    return page
 
 
 def _record_urls(

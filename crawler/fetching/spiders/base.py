@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 from crawler import settings
 from crawler.config import Source
 from crawler.fetching.failures import describe_failure, parse_retry_after
+from crawler.fetching.revisits import RevisitMixin
 from crawler.identity.urls import canonicalize_url, is_http_url
 from crawler.items import FeedEntry, RawPage
 from crawler.pipeline.runs import CrawlContext, RunRecorder, context_of, recorder_of
@@ -34,7 +35,7 @@ def entry_changed_since(entry: FeedEntry, fetched: datetime) -> bool:
     return bool(stamps) and max(stamps) > fetched
 
 
-class SourceSpider(scrapy.Spider):
+class SourceSpider(RevisitMixin, scrapy.Spider):
     """Base for one crawl of one configured source."""
 
     kind = ""

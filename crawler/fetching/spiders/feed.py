@@ -19,6 +19,8 @@ class FeedSpider(SourceSpider):
 
     async def start(self) -> AsyncIterator[Any]:
         yield self.start_request(self.source.url, self.parse_start)
+        for request in self.revisit_requests():
+            yield request
 
     def parse_start(self, response: Response) -> Iterator[scrapy.Request]:
         if not self.start_changed(response):

@@ -37,6 +37,8 @@ class ListingSpider(SourceSpider):
     async def start(self) -> AsyncIterator[Any]:
         self.pages_seen.add(self.source.url)
         yield self.start_request(self.source.url, self.parse_listing)
+        for request in self.revisit_requests():
+            yield request
 
     def no_links_reason(self) -> str:
         if self.source.link_selector:

@@ -99,10 +99,12 @@ class SitemapSpider(SourceSpider):
                 dont_filter=True,
                 priority=100,
             )
-            return
-        self.sitemaps_seen.add(self.source.url)
-        self.pending = 1
-        yield self._first_request(self.source.url)
+        else:
+            self.sitemaps_seen.add(self.source.url)
+            self.pending = 1
+            yield self._first_request(self.source.url)
+        for request in self.revisit_requests():
+            yield request
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         found = sitemaps_from_robots(response.body, response.url)
