@@ -99,8 +99,12 @@ def search_page(request: Request) -> HTMLResponse:
         status, context["error"] = 400, str(exc).splitlines()[0] if str(exc) else "?"
     except StorageError as exc:
         status, context["error"] = 503, str(exc).splitlines()[0]
-    name = "_results.html" if fragment else "search.html"
-    return _render(request, name, lang, status, **context)
+    if not fragment:
+        return _render(request, "search.html", lang, status, **context)
+    response = _render(request, "_results.html", lang, status, **context)
+    # htmx pushes the form's URL as sent (empty dates, %20); push the canonical one instead.
+    response.headers["HX-Push-Url"] = render.search_url(params)
+    return response
 
 
 def _run_search(url: str, params: dict[str, Any]) -> dict[str, Any]:

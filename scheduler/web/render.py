@@ -42,11 +42,14 @@ def mark_snippet(snippet: str | None) -> Markup:
 
 def highlight(text: str | None, terms: list[Term], entities: list[str]) -> Markup:
     """``text`` escaped, query terms in ``<mark>`` and entity names in ``<mark class=entity>``,
-    found by the snippets' own accent-insensitive matching; overlaps keep the earlier span."""
+    found by the snippets' own accent-insensitive matching; a query match wins over an
+    entity name it overlaps."""
     body = text or ""
     spans = [(s, e, "") for s, e in _match_spans(body, terms)]
     names = [Term(name, phrase=True) for name in entities if name and name.strip()]
-    spans += [(s, e, ' class="entity"') for s, e in _match_spans(body, names)]
+    for start, end in _match_spans(body, names):
+        if not any(start < e and s < end for s, e, _ in spans):
+            spans.append((start, end, ' class="entity"'))
     spans.sort()
     out: list[str] = []
     pos = 0
