@@ -34,7 +34,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "copies_one": ("1 copia", "1 copy"),
     "copies_many": ("{n} copias", "{n} copies"),
     "show_copies": ("Ver todas las copias", "Show all copies"),
-    "matches": ("{n} artículos, {s} historias", "{n} articles, {s} stories"),
+    "articles_one": ("1 artículo", "1 article"),
+    "articles_many": ("{n} artículos", "{n} articles"),
+    "stories_one": ("1 historia", "1 story"),
+    "stories_many": ("{n} historias", "{n} stories"),
     "approximate": ("(aproximado)", "(approximate)"),
     "facet_source": ("Fuente", "Source"),
     "facet_lang": ("Idioma", "Language"),
@@ -130,6 +133,12 @@ def translate(lang: str, key: str, **values: object) -> str:
     es, en = STRINGS[key]
     text = en if lang == "en" else es
     return text.format(**values) if values else text
+
+
+def plural(lang: str, key: str, n: int) -> str:
+    """``key_one`` for exactly one, else ``key_many`` with ``{n}`` filled (both languages
+    pluralize the same way)."""
+    return translate(lang, f"{key}_one") if n == 1 else translate(lang, f"{key}_many", n=n)
 
 
 def format_offset(when: datetime) -> str:

@@ -47,6 +47,7 @@ def _render(
     helpers: dict[str, Callable[..., Any]] = {
         "t": partial(i18n.translate, lang),
         "when": partial(i18n.format_datetime, lang),
+        "plural": partial(i18n.plural, lang),
     }
     return request.app.state.templates.TemplateResponse(
         request,
