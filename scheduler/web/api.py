@@ -13,14 +13,13 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
-from sqlalchemy import case, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException
 
@@ -28,8 +27,7 @@ from crawler.config import ConfigError, load_config
 from crawler.settings import SettingsError
 from scheduler.cli.common import UsageError, parse_when
 from scheduler.cli.filters import check_languages, check_sources, check_topics, resolve_entities
-from storage.db import StorageError, get_engine, one_line
-from storage.models import articles
+from storage.db import StorageError, one_line
 from storage.search import Analysis, QueryError, export, facets, get_article, search, story
 from storage.search import write_records as write_records_to
 from storage.store import Store
@@ -200,13 +198,13 @@ def article_raw(request: Request, ident: int) -> Response:
 
 @router.get("/sources")
 def sources_endpoint(request: Request) -> list[dict[str, Any]]:
-    """Every source configured or known to the database: its state (as ``newswatch status``)
-    and the articles first seen in the last 24 hours and 7 days."""
-    status = _status(request)
-    recent = recent_counts(_db(request))
-    for row in status["sources"]:
-        row.update(recent.get(row["name"], {"articles_24h": 0, "articles_7d": 0}))
-    return jsonable_encoder(status["sources"])
+    """Every source configured or known to the database, as ``newswatch status`` reports it
+    (state, failures, last error, articles in the last 24 hours and 7 days)."""
+    rows = _status(request)["sources"]
+    for row in rows:
+        for key in ("articles_total", "articles_24h", "articles_7d"):
+            row.setdefault(key, 0)
+    return jsonable_encoder(rows)
 
 
 @router.get("/status")
@@ -219,21 +217,6 @@ def _status(request: Request) -> dict[str, Any]:
     from scheduler.status import gather_status
 
     return gather_status(load_config(request.app.state.web.config_path), _db(request))
-
-
-def recent_counts(url: str) -> dict[str, dict[str, int]]:
-    """Per source, articles first seen in the last 24 hours and the last 7 days."""
-    now = datetime.now(UTC).replace(tzinfo=None)
-    a = articles.c
-    day = func.sum(case((a.first_seen_at >= now - timedelta(days=1), 1), else_=0))
-    stmt = (
-        select(a.source, day, func.count())
-        .where(a.first_seen_at >= now - timedelta(days=7))
-        .group_by(a.source)
-    )
-    with get_engine(url).connect() as conn:
-        rows = conn.execute(stmt).all()
-    return {s: {"articles_24h": int(d or 0), "articles_7d": int(w)} for s, d, w in rows}
 
 
 @router.get("/export")
