@@ -49,7 +49,9 @@ def authorized(request: Request, token: str) -> bool:
     """A bearer token equal to ``token``, or the login cookie made from it."""
     given = request.headers.get("authorization", "")
     scheme, _, value = given.partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode()):
+    if scheme.lower() == "bearer" and hmac.compare_digest(
+        value.strip().encode("latin-1", "replace"), token.encode()
+    ):
         return True
     cookie = request.cookies.get(COOKIE, "")
     return hmac.compare_digest(cookie.encode(), session_value(token).encode())
