@@ -149,6 +149,8 @@ def search_endpoint(
         _db(request), f.q, **f.window(), limit=limit, offset=start, all_copies=all_copies,
         with_text=False,
     )  # fmt: skip
+    for record in results:
+        record["text"] = None  # the same on every database (PostgreSQL's path reads it anyway)
     body: dict[str, Any] = {
         "query": f.q,
         "limit": limit,
