@@ -37,6 +37,7 @@ from crawler.config import Config, ConfigError, Source, load_config, resolve_con
 from crawler.processes import die_with_parent
 from scheduler.child import Child
 from scheduler.logs import plural
+from scheduler.webchild import WebChild
 from storage.schedule import due_at, first_run_at, pending_backoff
 from storage.store import Store
 
@@ -66,6 +67,8 @@ class DaemonOptions:
     log_format: str = "text"
     extra_env: dict[str, str] = field(default_factory=dict)
     lock_stale_after: float = LOCK_STALE_AFTER
+    web: str | None = None
+    """``HOST:PORT`` of a supervised web app (:mod:`scheduler.webchild`), or None."""
 
 
 class DaemonAlreadyRunning(RuntimeError):
@@ -101,6 +104,11 @@ class Daemon:
         self.workdir: Path | None = None
         """A private directory for the configuration snapshot the children run."""
         self.reload_requested = threading.Event()
+        self.web = (
+            WebChild(options.web, options.db_url, options.config_path, options.log_level)
+            if options.web
+            else None
+        )
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -126,6 +134,8 @@ class Daemon:
             self._install_signals()
             self.load()
             self.scheduler.start()
+            if self.web is not None:
+                self.web.start()
             log.info(
                 "daemon started (pid %d): %s scheduled; config %s; database %s",
                 self.pid,
@@ -433,6 +443,8 @@ class Daemon:
                     log.error("configuration not reloaded, keeping the old one: %s", exc)
             self._reap()
             self._dispatch()
+            if self.web is not None:
+                self.web.poll()
             self.stopping.wait(self.opts.tick)
 
     def _lose_lock(self) -> None:
@@ -451,6 +463,8 @@ class Daemon:
     def _shutdown(self) -> None:
         """Take no new runs; let running ones finish within the grace period, then stop them."""
         self.scheduler.shutdown(wait=False)
+        if self.web is not None:
+            self.web.stop()
         deadline = time.monotonic() + (KILL_AFTER if self.lost_lock else self.opts.grace)
         for child in self.children:
             self._signal(child, signal.SIGTERM)
