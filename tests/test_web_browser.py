@@ -44,19 +44,17 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(fixture_server, tmp_path_factory):
-    """``newswatch``'s web app served by uvicorn in its own process on a free port."""
+    """``newswatch serve`` as its own process on a free port, over a crawled corpus."""
     _need_chromium()
     fixture_server.reset_overrides()
     cfg, db = crawl_corpus(fixture_server, tmp_path_factory.mktemp("browser"))
     fixture_server.reset_overrides()
     port = _free_port()
-    code = (
-        "import uvicorn; from pathlib import Path; "
-        "from scheduler.web import WebSettings, create_app; "
-        f"uvicorn.run(create_app(WebSettings(db_url={f'sqlite:///{db}'!r}, "
-        f"config_path=Path({str(cfg)!r}))), host='127.0.0.1', port={port}, log_level='warning')"
-    )
-    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scheduler.cli", "serve", "--config", str(cfg), "--db", str(db),
+         "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
