@@ -59,6 +59,7 @@ def test_every_page_renders_in_spanish_by_default(client, corpus):
         assert page.status_code == 200, path
         assert '<html lang="es">' in page.text and "Búsqueda" in page.text
         assert_csp_clean(page.text)
+        assert "script-src 'self'" in page.headers["content-security-policy"]
     english = client.get("/sources", headers={"Accept-Language": "en-US,en;q=0.9,es;q=0.5"})
     assert '<html lang="en">' in english.text and "Source health" in english.text
     assert (
@@ -112,6 +113,15 @@ def test_hostile_title_is_text_everywhere(client, corpus):
         page = client.get(path).text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, path
         assert HOSTILE_TITLE not in page, path
+
+
+def test_article_page_shows_the_terms_behind_its_topics(client, corpus):
+    _, db = corpus
+    (seed,) = ids(db, "source = 'tribuna' AND title LIKE '%segunda reuni%'")
+    page = client.get(f"/articles/{seed}").text
+    assert '<span class="term">Grupo de Implementación de Seguridad (2)</span>' in page
+    assert f'href="/api/v1/articles/{seed}/raw"' in page and f'href="/stories/{seed}' in page
+    assert "Visto por primera vez" in page and "(−07:00)" in page
 
 
 def test_story_page_shows_the_credited_copy_on_a_timeline(client, corpus):

@@ -22,7 +22,7 @@ from scheduler.web import i18n, render
 from scheduler.web.results import newest_stories, search_facets
 from storage.db import StorageError
 from storage.search import Analysis, QueryError, get_article, parse_query, search, story
-from storage.search.activity import article_times, daily_counts
+from storage.search.activity import article_extra, daily_counts
 
 router = APIRouter(include_in_schema=False)
 
@@ -183,7 +183,7 @@ def article_page(request: Request, ident: int) -> HTMLResponse:
     record = get_article(url, ident)
     if record is None:
         return _error(request, lang, 404, "not_found", i18n.translate(lang, "no_story", id=ident))
-    extra = article_times(url, ident) or {}
+    extra = article_extra(url, ident) or {}
     names = [e.get("name") for e in record.get("entities") or [] if isinstance(e, dict)]
     text = render.highlight(record.get("text"), [], [n for n in names if n])
     return _render(

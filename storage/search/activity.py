@@ -1,5 +1,5 @@
-"""Per-source activity for the sources page: articles first seen per day, and an article's
-bookkeeping times that the export record leaves out."""
+"""Per-source activity for the sources page (articles first seen per day), and what an article
+page shows that the export record leaves out (first-seen time, the terms behind its topics)."""
 
 from __future__ import annotations
 
@@ -37,10 +37,11 @@ def daily_counts(url: str, days: int = 30, *, today: date | None = None) -> dict
     return out
 
 
-def article_times(url: str, article_id: int) -> dict[str, Any] | None:
-    """``first_seen_at`` and ``last_changed_at`` of one article (ISO, UTC), or None."""
+def article_extra(url: str, article_id: int) -> dict[str, Any] | None:
+    """What an article page shows beyond the record: ``first_seen_at`` and ``last_changed_at``
+    (ISO, UTC) and ``matched`` (per topic, the terms that produced it, with counts), or None."""
     a = articles.c
-    stmt = select(a.first_seen_at, a.last_changed_at).where(a.id == article_id)
+    stmt = select(a.first_seen_at, a.last_changed_at, a.matched).where(a.id == article_id)
     with get_engine(url).connect() as conn:
         row = conn.execute(stmt).first()
     if row is None:
@@ -48,4 +49,5 @@ def article_times(url: str, article_id: int) -> dict[str, Any] | None:
     return {
         "first_seen_at": iso(join_offset(row.first_seen_at, 0)),
         "last_changed_at": iso(join_offset(row.last_changed_at, 0)),
+        "matched": row.matched or {},
     }
