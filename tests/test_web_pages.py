@@ -133,6 +133,8 @@ def test_story_page_shows_the_credited_copy_on_a_timeline(client, corpus):
     assert outlets == ["tribuna", "sitemapsite"]
     assert "(−07:00)" in page and 'rel="noopener noreferrer nofollow"' in page
     assert "<mark>Cortafuegos</mark>" in page
+    posts = re.findall(r'<blockquote class="post">\s*<p>(.{0,60})', page)
+    assert posts and len(posts) == len(set(posts))  # both copies embed the same posts: shown once
 
 
 def test_sources_page_lists_the_failing_source_first(client):

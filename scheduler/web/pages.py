@@ -23,6 +23,7 @@ from scheduler.web.results import newest_stories, search_facets
 from storage.db import StorageError
 from storage.search import Analysis, QueryError, get_article, parse_query, search, story
 from storage.search.activity import article_extra, daily_counts
+from storage.textfold import fold
 
 router = APIRouter(include_in_schema=False)
 
@@ -162,17 +163,26 @@ def story_page(request: Request, ident: int) -> HTMLResponse:
     query = request.query_params.get("q")
     names = [e.get("name") for e in rep.get("entities") or [] if isinstance(e, dict)]
     text = render.highlight(rep.get("text"), _terms(query), [n for n in names if n])
+    return _render(
+        request, "story.html", lang, copies=copies, rep=rep, query=query,
+        paragraphs=render.paragraphs(text), posts=_story_posts(copies),
+    )  # fmt: skip
+
+
+def _story_posts(copies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The embedded posts of all copies, each once: copies embed the same post, its text cut
+    or its link written differently, so a post is known by platform, author and opening words."""
     posts, seen = [], set()
     for copy in copies:
         for post in copy.get("posts") or []:
-            key = (post.get("url"), post.get("text"))
-            if isinstance(post, dict) and key not in seen:
+            if not isinstance(post, dict):
+                continue
+            words = " ".join(fold(post.get("text") or "").split()[:12])
+            key = (post.get("platform"), (post.get("handle") or post.get("author") or ""), words)
+            if key not in seen:
                 seen.add(key)
                 posts.append(post)
-    return _render(
-        request, "story.html", lang, copies=copies, rep=rep, query=query,
-        paragraphs=render.paragraphs(text), posts=posts,
-    )  # fmt: skip
+    return posts
 
 
 @router.get("/articles/{ident}", response_class=HTMLResponse)
