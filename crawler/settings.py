@@ -35,6 +35,7 @@ ENV_LOG_LEVEL = "NEWSWATCH_LOG_LEVEL"
 ENV_NEAR_DUP_THRESHOLD = "NEWSWATCH_NEAR_DUP_THRESHOLD"
 ENV_TOPICS = "NEWSWATCH_TOPICS"
 ENV_ENTITIES = "NEWSWATCH_ENTITIES"
+ENV_WEB_TOKEN = "NEWSWATCH_WEB_TOKEN"
 ENV_DOWNLOAD_TIMEOUT = "NEWSWATCH_DOWNLOAD_TIMEOUT"
 ENV_MAX_PAGE_BYTES = "NEWSWATCH_MAX_PAGE_BYTES"
 ENV_RETRY_TIMES = "NEWSWATCH_RETRY_TIMES"
@@ -269,6 +270,9 @@ ENVIRONMENT: tuple[EnvVar, ...] = (
            choices=SQLITE_DRIVERS),
     EnvVar(ENV_BUSY_TIMEOUT, "number", BUSY_TIMEOUT,
            "seconds a writer waits for the SQLite lock", "1", 0, 3600, unit="seconds"),
+    EnvVar(ENV_WEB_TOKEN, "text", None,
+           "token the web app and JSON API require (needed to listen beyond loopback)",
+           "s3cret-token"),
 )  # fmt: skip
 """Every ``NEWSWATCH_*`` variable the program reads (the test and benchmark harness's own
 ``NEWSWATCH_TEST_*``/``NEWSWATCH_BENCH_*`` are not the program's). Storage's three reach it

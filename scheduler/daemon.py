@@ -39,6 +39,7 @@ from scheduler.alerts.daemon_hook import ALERTS_EVERY, JOB_ID, DaemonAlerts
 from scheduler.child import Child
 from scheduler.logs import plural
 from storage.db import one_line
+from scheduler.webchild import WebChild
 from storage.schedule import due_at, first_run_at, pending_backoff
 from storage.store import Store
 
@@ -68,6 +69,8 @@ class DaemonOptions:
     log_format: str = "text"
     extra_env: dict[str, str] = field(default_factory=dict)
     lock_stale_after: float = LOCK_STALE_AFTER
+    web: str | None = None
+    """``HOST:PORT`` of a supervised web app (:mod:`scheduler.webchild`), or None."""
 
 
 class DaemonAlreadyRunning(RuntimeError):
@@ -104,6 +107,11 @@ class Daemon:
         """A private directory for the configuration snapshot the children run."""
         self.reload_requested = threading.Event()
         self.alerts = DaemonAlerts(self.store, FAILING_AFTER)
+        self.web = (
+            WebChild(options.web, options.db_url, options.config_path, options.log_level)
+            if options.web
+            else None
+        )
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -133,6 +141,8 @@ class Daemon:
             )
             self.scheduler.start()
             self._alerts_now()
+            if self.web is not None:
+                self.web.start()
             log.info(
                 "daemon started (pid %d): %s scheduled; config %s; database %s",
                 self.pid,
@@ -468,6 +478,8 @@ class Daemon:
                 self.reload()
             self._reap()
             self._dispatch()
+            if self.web is not None:
+                self.web.poll()
             self.stopping.wait(self.opts.tick)
 
     def _lose_lock(self) -> None:
@@ -486,6 +498,8 @@ class Daemon:
     def _shutdown(self) -> None:
         """Take no new runs; let running ones finish within the grace period, then stop them."""
         self.scheduler.shutdown(wait=False)
+        if self.web is not None:
+            self.web.stop()
         deadline = time.monotonic() + (KILL_AFTER if self.lost_lock else self.opts.grace)
         for child in self.children:
             self._signal(child, signal.SIGTERM)

@@ -21,6 +21,7 @@ from scheduler.cli.history import history_cmd
 from scheduler.cli.search import export_cmd, search_cmd, story_cmd
 from scheduler.cli.sources import sources_cmd
 from scheduler.cli.status import status_cmd
+from scheduler.cli.web import serve_cmd
 
 __all__ = ["app", "main"]
 
@@ -45,6 +46,7 @@ app.command("export", cls=Command)(export_cmd)
 app.command("sources", cls=Command)(sources_cmd)
 app.command("status", cls=Command)(status_cmd)
 app.command("daemon", cls=Command)(daemon_cmd)
+app.command("serve", cls=Command)(serve_cmd)
 app.add_typer(db_app, name="db")
 app.add_typer(alerts_app, name="alerts")
 

@@ -15,12 +15,14 @@ from scheduler.cli.common import (
     DbOpt,
     LogFormatOpt,
     LogOpt,
+    UsageError,
     db_url,
     friendly_errors,
     setup_logging,
     stderr,
 )
 from scheduler.cli.filters import analysis_files
+from scheduler.webchild import is_loopback, parse_address
 
 
 def daemon_cmd(
@@ -58,6 +60,14 @@ def daemon_cmd(
             help="Seconds without a heartbeat after which another daemon's lock is taken over.",
         ),
     ] = 30,
+    web: Annotated[
+        str | None,
+        typer.Option(
+            "--web",
+            metavar="HOST:PORT",
+            help="Also serve the web app there (such as 127.0.0.1:8080), restarted if it dies.",
+        ),
+    ] = None,
 ) -> None:
     """Run in the foreground and crawl every enabled source on its interval, until SIGTERM.
 
@@ -78,6 +88,7 @@ def daemon_cmd(
             log_level=settings.log_level(log_level),
             log_format=log_format,
             lock_stale_after=lock_stale_after,
+            web=check_web(web),
         )
         try:
             code = Daemon(opts).run()
@@ -85,3 +96,17 @@ def daemon_cmd(
             stderr.print(Text(f"newswatch: {exc}", style="red"))
             raise typer.Exit(3) from None
     raise typer.Exit(code)
+
+
+def check_web(address: str | None) -> str | None:
+    """``--web HOST:PORT``: well formed, and beyond loopback only with NEWSWATCH_WEB_TOKEN set
+    (the same rule as ``newswatch serve``, checked before the daemon starts)."""
+    if address is None:
+        return None
+    try:
+        host, _ = parse_address(address)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not is_loopback(host) and not settings.env(settings.ENV_WEB_TOKEN):
+        raise UsageError(f"--web {address} listens beyond this machine: set NEWSWATCH_WEB_TOKEN")
+    return address.strip()

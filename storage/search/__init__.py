@@ -31,13 +31,15 @@ Records are dicts with the stable keys of :data:`storage.records.RECORD_FIELDS`;
 ISO 8601 strings in the offset the source published them in (``2025-12-11T09:15:00-07:00``).
 
 Modules: :mod:`~storage.search.query` (the query language), :mod:`~storage.search.filters`,
-:mod:`~storage.search.articles` (:func:`search`), :mod:`~storage.search.sqlite` (FTS5) and
+:mod:`~storage.search.articles` (:func:`search`), :mod:`~storage.search.facets` (facet counts
+and a date histogram for the web app), :mod:`~storage.search.sqlite` (FTS5) and
 :mod:`~storage.search.postgres`, :mod:`~storage.search.posts`, :mod:`~storage.search.snippets`,
 :mod:`~storage.search.output` (export, story, writing records). The accent fold is
 :mod:`storage.textfold`.
 """
 
 from storage.search.articles import search
+from storage.search.facets import facets
 from storage.search.filters import Analysis
 from storage.search.output import FORMATS, export, get_article, story, write_records
 from storage.search.posts import search_posts
@@ -59,6 +61,7 @@ __all__ = [
     "QueryError",
     "Term",
     "export",
+    "facets",
     "get_article",
     "parse_query",
     "ranking_threads",

@@ -1,0 +1,234 @@
+"""Facet counts and a date histogram over the matches of a search: what the web app's search page
+shows beside the results (counts per source, language, topic, entity and relevance; matching
+stories per day, week or month).
+
+The matches are those of :func:`storage.search.search` with the same query and filters: the same
+parser (:mod:`storage.search.query`), the same SQL filters (:mod:`storage.search.filters`) and
+the same full-text condition (FTS5's ``MATCH`` on SQLite, ``search_tsv`` on PostgreSQL). Only
+light columns are read for them and counted in Python, so the cost follows the number of matches
+read, which is capped: a query matching a third of a 100k archive would otherwise read 35k rows
+for every keystroke of a search-as-you-type page. Beyond :data:`MAX_SCANNED` matches, the
+counts are taken over the best :data:`MAX_SCANNED` by rank (the ones a reader pages through) and
+the result says ``"approximate": true``; ``articles`` stays the exact number of matches.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, bindparam, func, literal_column, select, text
+
+from storage.db import get_engine, is_sqlite
+from storage.models import articles
+from storage.search import sqlite
+from storage.search.filters import (
+    Analysis,
+    analysis_filters,
+    entity_ids,
+    record_matches,
+    row_filters,
+)
+from storage.search.postgres import (
+    ARTICLES_TSV,
+    no_seq_scan,
+    pg_condition,
+    pg_query,
+    statement_deadline,
+)
+from storage.search.query import ParsedQuery, parse_query, to_fts5
+from storage.search.sql import run, when
+from storage.types import article_time_of
+
+MAX_SCANNED = 5000
+"""Matches read for the counts; past this many the counts cover the best-ranked ones only."""
+MAX_TOP = 100
+_LIGHT = ("id", "source", "language", "published_at", "first_seen_at", "cluster_id", "relevant")
+
+
+def facets(
+    url: str,
+    query: str | None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    sources: list[str] | None = None,
+    languages: list[str] | None = None,
+    analysis: Analysis | None = None,
+    top: int = 10,
+) -> dict[str, Any]:
+    """Counts over every match of ``query`` and the filters (as :func:`storage.search.search`).
+
+    ``articles`` counts matching articles; ``stories`` matching story clusters (an article
+    without a cluster is its own story). ``sources``, ``languages``, ``topics`` and
+    ``entities`` are the ``top`` values by number of matching stories (``{"value", "count"}``,
+    an entity also has its display ``label``); ``relevant`` counts stories with a relevant
+    match (``true``), else a judged one (``false``), else ``unknown``. ``histogram`` puts each
+    story in the bucket of its earliest matching article's time (:data:`storage.types.
+    ARTICLE_TIME`, UTC dates), a day, week or month wide depending on the span, bars from the
+    first to the last bucket with empty ones included. A blank or absent query counts
+    everything the filters let through. ``approximate`` is true when more than
+    :data:`MAX_SCANNED` articles matched: every count but ``articles`` is then over the best
+    :data:`MAX_SCANNED` by rank.
+    """
+    analysis = analysis or Analysis()
+    parsed = parse_query(query) if query is not None and query.strip() else None
+    top = max(1, min(int(top), MAX_TOP))
+    engine = get_engine(url)
+    filters = row_filters(since, until, sources, languages) + analysis_filters(engine, analysis)
+    python_side = not is_sqlite(engine) and analysis.needs_python
+    with engine.connect() as conn:
+        if is_sqlite(engine):
+            with sqlite.deadline(conn):
+                rows, total = _matches_sqlite(conn, parsed, filters)
+        else:
+            no_seq_scan(conn)
+            statement_deadline(conn)
+            rows, total = _matches_postgres(conn, parsed, filters, python_side)
+    if python_side:
+        ids = entity_ids(engine, analysis.entities)
+        rows = [r for r in rows if record_matches(r, analysis.topics, ids)]
+        total = len(rows) if total <= MAX_SCANNED else total
+    approximate = total > MAX_SCANNED
+    return {**_count(rows[:MAX_SCANNED], top), "articles": total, "approximate": approximate}
+
+
+def _light(ids: Select) -> Select:
+    a = articles.c
+    cols = [getattr(a, name) for name in _LIGHT]
+    return select(*cols, a.topics, a.entities).where(a.id.in_(ids))
+
+
+def _matches_sqlite(conn, parsed: ParsedQuery | None, filters: list) -> tuple[list[dict], int]:
+    """The light rows of the best :data:`MAX_SCANNED` matches and the exact number of matches."""
+    if parsed is None:
+        return _matches_browse(conn, filters)
+    match = to_fts5(parsed)
+    stmt, rank = sqlite.rank_statement(match, filters)
+    best = stmt.order_by(rank).limit(MAX_SCANNED).subquery("best")
+    rows = [dict(r) for r in run(conn, _light(select(best.c.id))).mappings()]
+    total = len(rows)
+    if total >= MAX_SCANNED:
+        counted = select(literal_column("rowid")).select_from(text("articles_fts"))
+        counted = counted.where(text("articles_fts MATCH :fts").bindparams(bindparam("fts", match)))
+        if filters:
+            counted = counted.where(
+                literal_column("+rowid").in_(select(articles.c.id).where(*filters))
+            )
+        total = run(conn, select(func.count()).select_from(counted.subquery())).scalar_one()
+    return rows, total
+
+
+def _matches_postgres(
+    conn, parsed: ParsedQuery | None, filters: list, python_side: bool
+) -> tuple[list[dict], int]:
+    """As :func:`_matches_sqlite` on PostgreSQL; with topic/entity filters to apply in Python
+    (no JSON1 there), every match is read so the counts stay exact."""
+    if parsed is None:
+        return _matches_browse(conn, filters, cap=not python_side)
+    a = articles.c
+    rank = func.ts_rank(ARTICLES_TSV, pg_query(parsed))
+    ids = select(a.id).where(pg_condition(parsed), *filters)
+    limited = ids if python_side else ids.order_by(rank.desc()).limit(MAX_SCANNED)
+    rows = [dict(r) for r in run(conn, _light(limited)).mappings()]
+    total = len(rows)
+    if total >= MAX_SCANNED and not python_side:
+        total = run(conn, select(func.count()).select_from(ids.subquery())).scalar_one()
+    return rows, total
+
+
+def _matches_browse(conn, filters: list, cap: bool = True) -> tuple[list[dict], int]:
+    """No query: the newest :data:`MAX_SCANNED` articles the filters let through."""
+    a = articles.c
+    ids = select(a.id).where(*filters)
+    limited = ids.order_by(when().desc(), a.id.desc()).limit(MAX_SCANNED) if cap else ids
+    rows = [dict(r) for r in run(conn, _light(limited)).mappings()]
+    total = len(rows)
+    if cap and total >= MAX_SCANNED:
+        total = run(conn, select(func.count()).select_from(ids.subquery())).scalar_one()
+    return rows, total
+
+
+def _count(rows: list[dict], top: int) -> dict[str, Any]:
+    """Per-story counts of the light rows (see :func:`facets`)."""
+    stories: dict[Any, list[dict]] = defaultdict(list)
+    for row in rows:
+        key = row["cluster_id"] if row["cluster_id"] is not None else ("article", row["id"])
+        stories[key].append(row)
+    by: dict[str, Counter] = {k: Counter() for k in ("sources", "languages", "topics", "entities")}
+    labels: dict[str, str] = {}
+    relevant = {"true": 0, "false": 0, "unknown": 0}
+    first_seen: list[datetime] = []
+    for members in stories.values():
+        by["sources"].update({m["source"] for m in members if m["source"]})
+        by["languages"].update({m["language"] for m in members if m["language"]})
+        by["topics"].update({t for m in members for t in _topics(m)})
+        by["entities"].update({e for m in members for e in _entities(m, labels)})
+        judged = [m["relevant"] for m in members if m["relevant"] is not None]
+        relevant["true" if any(judged) else "false" if judged else "unknown"] += 1
+        times = [t for t in (article_time_of(m) for m in members) if t is not None]
+        if times:
+            first_seen.append(min(_naive_utc(t) for t in times))
+    out: dict[str, Any] = {"stories": len(stories), "relevant": relevant}
+    for name, counter in by.items():
+        ranked = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+        out[name] = [{"value": value, "count": count} for value, count in ranked]
+    for item in out["entities"]:
+        item["label"] = labels.get(item["value"], item["value"])
+    out["histogram"] = histogram(first_seen)
+    return out
+
+
+def _topics(row: dict) -> list[str]:
+    topics = row.get("topics")
+    return [str(t) for t in topics] if isinstance(topics, dict) else []
+
+
+def _entities(row: dict, labels: dict[str, str]) -> list[str]:
+    found = []
+    for item in row.get("entities") or []:
+        if isinstance(item, dict) and item.get("id"):
+            ident = str(item["id"])
+            labels.setdefault(ident, str(item.get("name") or ident))
+            found.append(ident)
+    return found
+
+
+def _naive_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def histogram(times: list[datetime]) -> dict[str, Any]:
+    """Stories per bucket: days for a span up to 92 days, weeks (from Monday) up to about two
+    years, months beyond; every bucket from the first to the last, empty ones included."""
+    if not times:
+        return {"bucket": "day", "bars": []}
+    days = [t.date() for t in times]
+    lo, hi = min(days), max(days)
+    span = (hi - lo).days
+    bucket = "day" if span <= 92 else "week" if span <= 730 else "month"
+    counts = Counter(_bucket_start(d, bucket) for d in days)
+    bars = []
+    start = _bucket_start(lo, bucket)
+    while start <= hi:
+        end = _next_start(start, bucket)
+        bars.append({"start": start.isoformat(), "end": end.isoformat(), "stories": counts[start]})
+        start = end
+    return {"bucket": bucket, "bars": bars}
+
+
+def _bucket_start(day: date, bucket: str) -> date:
+    if bucket == "week":
+        return day - timedelta(days=day.weekday())
+    if bucket == "month":
+        return day.replace(day=1)
+    return day
+
+
+def _next_start(start: date, bucket: str) -> date:
+    if bucket == "day":
+        return start + timedelta(days=1)
+    if bucket == "week":
+        return start + timedelta(days=7)
+    return date(start.year + start.month // 12, start.month % 12 + 1, 1)
