@@ -1,7 +1,7 @@
 """The JSON API under ``/api/v1/``: the CLI's reads over HTTP, with the export's field names.
 
-Every parameter goes through the CLI's own checks (:func:`scheduler.cli.common.parse_when`,
-:mod:`scheduler.cli.filters`) and the storage layer's query parser, so a bad value gets the same
+Every parameter goes through the CLI's own checks (:func:`scheduler.filters.parse_when`,
+:mod:`scheduler.filters`) and the storage layer's query parser, so a bad value gets the same
 one-line message as on the command line, as ``{"error": ...}`` with status 400 (see
 :func:`install_error_handlers`). Reads only: nothing here writes to the database.
 """
@@ -26,8 +26,14 @@ from starlette.exceptions import HTTPException
 
 from crawler.config import ConfigError, load_config
 from crawler.settings import SettingsError
-from scheduler.cli.common import UsageError, parse_when
-from scheduler.cli.filters import check_languages, check_sources, check_topics, resolve_entities
+from scheduler.filters import (
+    UsageError,
+    check_languages,
+    check_sources,
+    check_topics,
+    parse_when,
+    resolve_entities,
+)
 from storage.db import StorageError, one_line
 from storage.search import Analysis, QueryError, export, facets, get_article, search, story
 from storage.search import write_records as write_records_to
