@@ -56,6 +56,10 @@ from storage.types import article_time_of
 MAX_SCANNED = 2000
 """Matches read for the counts; past this many the counts cover the best-ranked ones only."""
 MAX_TOP = 100
+_IDS = Table(
+    "newswatch_facet_ids", MetaData(), Column("id", Integer, primary_key=True),
+    prefixes=["TEMPORARY"],
+)  # fmt: skip
 _MATCHED = Table(
     "newswatch_facet_matches", MetaData(),
     Column("id", Integer, primary_key=True), Column("source", Text), Column("language", Text),
@@ -144,13 +148,15 @@ def _facets_sqlite(conn, parsed: ParsedQuery | None, filters: list, top: int) ->
         if filters:
             every = every.where(literal_column("+rowid").in_(select(a.id).where(*filters)))
         best = select(stmt.order_by(rank).limit(MAX_SCANNED).subquery().c.id)
+    _IDS.create(conn)
     _MATCHED.create(conn)
-    run(conn, _fill(every.limit(MAX_SCANNED + 1)))
-    total = conn.execute(select(func.count()).select_from(_MATCHED)).scalar_one()
+    run(conn, _IDS.insert().from_select(["id"], every.limit(MAX_SCANNED + 1)))
+    total = conn.execute(select(func.count()).select_from(_IDS)).scalar_one()
     if total > MAX_SCANNED:
         total = run(conn, select(func.count()).select_from(every.subquery())).scalar_one()
-        conn.execute(_MATCHED.delete())
-        run(conn, _fill(best))
+        conn.execute(_IDS.delete())
+        run(conn, _IDS.insert().from_select(["id"], best))
+    conn.execute(_fill(select(_IDS.c.id)))
     return {**_aggregate_sqlite(conn, top), "articles": total}
 
 
