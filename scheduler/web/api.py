@@ -43,6 +43,9 @@ router = APIRouter(tags=["api"])
 MAX_ID = 2**63 - 1
 """The largest id a database holds: a larger one names nothing (404, not an overflow)."""
 MAX_LIMIT = 100
+MAX_OFFSET = 10_000
+"""Results a page may skip: collapsing stories past it means ranking ever more matches, a cost
+no reader paging through results asks for (a query string is free to write)."""
 MAX_PARAM = 1000
 """Characters of any one parameter (a query has its own, equal, limit in the parser)."""
 EXPORT_BATCH = 200
@@ -143,8 +146,8 @@ def search_endpoint(
     request: Request,
     f: FiltersDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
-    offset: Annotated[int | None, Query(ge=0, le=100_000)] = None,
-    page: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+    offset: Annotated[int | None, Query(ge=0)] = None,
+    page: Annotated[int | None, Query(ge=1)] = None,
     all_copies: bool = False,
     with_facets: Annotated[bool, Query(alias="facets")] = True,
 ) -> dict[str, Any]:
@@ -155,6 +158,10 @@ def search_endpoint(
     if f.q is None and not f.analysis:
         raise UsageError("give a query (q), or filter with topic, entity, min_score or relevant")
     start = offset if offset is not None else ((page or 1) - 1) * limit
+    if start > MAX_OFFSET:
+        raise UsageError(
+            f"page too deep: at most {MAX_OFFSET} results are skipped; narrow the search"
+        )
     url = _db(request)
     counting = _POOL.submit(facets, url, f.q, **f.window()) if with_facets else None
     try:
