@@ -120,7 +120,7 @@ def filters(
     for name, values in (("source", source), ("lang", lang), ("topic", topic), ("entity", entity)):
         _plain(name, values or [])
     check_languages(lang)
-    check_sources(source, _db(request), request.app.state.web.config_path)
+    _check_sources(request, source)
     check_topics(topic)
     analysis = Analysis(
         topics=tuple(topic or ()),
@@ -139,6 +139,19 @@ def filters(
 
 
 FiltersDep = Annotated[Filters, Depends(filters)]
+_KNOWN_SOURCES: dict[str, set[str]] = {}
+
+
+def _check_sources(request: Request, names: list[str] | None) -> None:
+    """:func:`scheduler.filters.check_sources`, skipped for names it has already accepted
+    for this database (it opens the database and reads every source's state: a few ms a
+    search). A source is never removed, so an accepted name stays valid."""
+    url = _db(request)
+    known = _KNOWN_SOURCES.setdefault(url, set())
+    if not names or set(names) <= known:
+        return
+    check_sources(names, url, request.app.state.web.config_path)
+    known.update(names)
 
 
 @router.get("/search")
