@@ -53,8 +53,12 @@ from storage.search.query import ParsedQuery, parse_query, to_fts5
 from storage.search.sql import run, when
 from storage.types import article_time_of
 
-MAX_SCANNED = 2000
-"""Matches read for the counts; past this many the counts cover the best-ranked ones only."""
+MAX_SCANNED = 500
+"""Matches read for the counts; past this many the counts cover the best-ranked ones only.
+
+Each match read costs an article row (~10 µs: the analysis columns sit after the body and the
+stored page). Measured on 20k articles (2 busy cores), /api/v1/search p95 with facets was
+32 / 50 / 66 ms with 500 / 1,000 / 2,000 against 12 ms for the CLI search."""
 MAX_TOP = 100
 _IDS = Table(
     "newswatch_facet_ids", MetaData(), Column("id", Integer, primary_key=True),
