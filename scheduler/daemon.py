@@ -38,8 +38,8 @@ from crawler.processes import die_with_parent
 from scheduler.alerts.daemon_hook import ALERTS_EVERY, JOB_ID, DaemonAlerts
 from scheduler.child import Child
 from scheduler.logs import plural
-from storage.db import one_line
 from scheduler.webchild import WebChild
+from storage.db import one_line
 from storage.schedule import due_at, first_run_at, pending_backoff
 from storage.store import Store
 

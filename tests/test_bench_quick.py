@@ -84,3 +84,17 @@ def test_quick_postgres_search_benchmark_prints_its_figures() -> None:
     }  # fmt: skip
     assert by_name["pg_search_p95_ms"]["detail"]["queries"] == 50
     assert all(r["value"] > 0 for r in by_name.values())
+
+
+def test_quick_web_benchmark_prints_its_figures() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.bench", "--quick", "web"],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    by_name = {r["name"]: r for r in map(json.loads, proc.stdout.splitlines())}
+    assert {"web_api_search_p95_ms", "web_api_story_p95_ms"} <= set(by_name)
+    api = by_name["web_api_search_p95_ms"]["detail"]
+    assert api["queries"] == 50 and api["facets"] is True and api["cli_search_p95_ms"] > 0
+    assert by_name["web_api_story_p95_ms"]["detail"]["stories"] > 0
+    assert all(r["value"] > 0 for r in by_name.values())

@@ -155,3 +155,12 @@ def test_histogram_buckets_by_span():
     assert months["bars"][-1] == {"start": "2025-12-01", "end": "2026-01-01", "stories": 1}
     assert len(months["bars"]) == 26
     assert date.fromisoformat(months["bars"][1]["start"]) == date(2023, 12, 1)
+
+
+def test_sql_counts_agree_with_the_python_counts(db):
+    """SQLite counts in SQL (JSON1); PostgreSQL in Python over the light rows: the same."""
+    module = modules["storage.search.facets"]
+    with get_engine(db).connect() as conn:
+        rows, total = module._matches_browse(conn, [])
+    expected = {**module._count(rows, 10), "articles": total, "approximate": False}
+    assert facets(db, None) == expected

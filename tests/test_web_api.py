@@ -149,6 +149,8 @@ HOSTILE = [
     ({"q": ""}, "give a query"),
     ({"q": "x", "page": "-1"}, "page"),
     ({"q": "x", "limit": "0"}, "limit"),
+    ({"q": "x", "page": str(2**70)}, "too deep"),
+    ({"q": "x", "offset": "10001"}, "too deep"),
     ({"q": "x", "limit": "abc"}, "limit"),
     ({"q": "x", "since": "yesterday-ish"}, "since"),
     ({"q": "x", "source": "nope"}, "unknown source"),

@@ -164,3 +164,15 @@ def test_daemon_web_child_is_supervised(db, tmp_path):
         if daemon.proc.poll() is None:
             daemon.proc.kill()
             daemon.proc.wait(10)
+
+
+def test_the_listening_socket_says_tcp_so_responses_are_not_delayed():
+    """asyncio sets TCP_NODELAY only on sockets whose proto is IPPROTO_TCP; with proto 0 every
+    response waited ~40 ms for the client's delayed ACK."""
+    from scheduler.cli.web import bind
+
+    sock = bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()

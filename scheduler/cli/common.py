@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -21,8 +21,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperCommand, TyperGroup
 
 from crawler import settings
-from crawler.config import ConfigError, parse_duration
+from crawler.config import ConfigError
 from scheduler import logs
+from scheduler.filters import MAX_AGE_DAYS, UsageError, parse_when  # noqa: F401 (re-exported)
 from storage.db import StorageError, database_exists, one_line, sqlite_errors, sqlite_file
 from storage.search import QueryError, write_records
 
@@ -101,10 +102,6 @@ class Group(TyperGroup):
         return _hide_flag_types(super().get_params(ctx))
 
 
-class UsageError(Exception):
-    """A bad flag value: reported like a config error, exit 2."""
-
-
 @contextmanager
 def friendly_errors() -> Iterator[None]:
     """Turn the errors a user can fix into one line on stderr and exit code 2, never a traceback.
@@ -140,37 +137,6 @@ def setup_logging(level: str | None, fmt: str = "text", log_file: Path | None = 
         logs.configure(logging.getLevelName(name), fmt, log_file)
     except OSError as exc:
         raise UsageError(f"cannot open log file {log_file}: {exc.strerror or exc}") from None
-
-
-MAX_AGE_DAYS = 100 * 365
-"""The oldest age ``--since 36500d`` may name: further back is before any news site, and
-``now - 10^11 days`` is not a date at all (it overflowed into a traceback)."""
-
-
-def parse_when(value: str | None, flag: str) -> datetime | None:
-    """``--since``/``--until``: a date (midnight UTC: the stored times are compared in UTC,
-    whatever zone a source prints), an ISO time (UTC without an offset), or an age like ``7d``."""
-    if value is None:
-        return None
-    text = value.strip()
-    try:
-        age = parse_duration(text)
-    except ValueError:
-        pass
-    else:
-        if age > MAX_AGE_DAYS * 86400:
-            raise UsageError(f"{flag}: {value!r} is too far back (at most {MAX_AGE_DAYS}d)")
-        return datetime.now(UTC) - timedelta(seconds=age)
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(
-            f"{flag}: cannot read {value!r} (use 2025-12-01, 2025-12-01T08:00-07:00 or an age like 7d)"
-        ) from None
-    try:
-        return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
-    except OverflowError:
-        raise UsageError(f"{flag}: {value!r} is out of range") from None
 
 
 def check_format(fmt: str, allowed: tuple[str, ...] = FORMATS) -> str:

@@ -25,7 +25,7 @@ from scheduler.cli.common import (
     stderr,
     stdout,
 )
-from scheduler.cli.filters import analysis_files
+from scheduler.filters import analysis_files
 from scheduler.logs import plural
 from storage.store import Store
 

@@ -21,7 +21,7 @@ from scheduler.cli.common import (
     setup_logging,
     stderr,
 )
-from scheduler.cli.filters import analysis_files
+from scheduler.filters import analysis_files
 from scheduler.webchild import is_loopback, parse_address
 
 

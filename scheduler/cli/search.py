@@ -32,8 +32,8 @@ from scheduler.cli.common import (
     stderr,
     stdout,
 )
-from scheduler.cli.filters import check_languages, check_sources, check_topics, resolve_entities
 from scheduler.cli.history import print_story_changes
+from scheduler.filters import check_languages, check_sources, check_topics, resolve_entities
 from scheduler.logs import plural
 from storage.outfile import OutputRefused, write_output
 from storage.search import Analysis, export, search, search_posts, story

@@ -1,7 +1,7 @@
 """The JSON API under ``/api/v1/``: the CLI's reads over HTTP, with the export's field names.
 
-Every parameter goes through the CLI's own checks (:func:`scheduler.cli.common.parse_when`,
-:mod:`scheduler.cli.filters`) and the storage layer's query parser, so a bad value gets the same
+Every parameter goes through the CLI's own checks (:func:`scheduler.filters.parse_when`,
+:mod:`scheduler.filters`) and the storage layer's query parser, so a bad value gets the same
 one-line message as on the command line, as ``{"error": ...}`` with status 400 (see
 :func:`install_error_handlers`). Reads only: nothing here writes to the database.
 """
@@ -12,6 +12,7 @@ import io
 import itertools
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -25,8 +26,14 @@ from starlette.exceptions import HTTPException
 
 from crawler.config import ConfigError, load_config
 from crawler.settings import SettingsError
-from scheduler.cli.common import UsageError, parse_when
-from scheduler.cli.filters import check_languages, check_sources, check_topics, resolve_entities
+from scheduler.filters import (
+    UsageError,
+    check_languages,
+    check_sources,
+    check_topics,
+    parse_when,
+    resolve_entities,
+)
 from storage.db import StorageError, one_line
 from storage.search import Analysis, QueryError, export, facets, get_article, search, story
 from storage.search import write_records as write_records_to
@@ -36,9 +43,15 @@ router = APIRouter(tags=["api"])
 MAX_ID = 2**63 - 1
 """The largest id a database holds: a larger one names nothing (404, not an overflow)."""
 MAX_LIMIT = 100
+MAX_OFFSET = 10_000
+"""Results a page may skip: collapsing stories past it means ranking ever more matches, a cost
+no reader paging through results asks for (a query string is free to write)."""
 MAX_PARAM = 1000
 """Characters of any one parameter (a query has its own, equal, limit in the parser)."""
 EXPORT_BATCH = 200
+_POOL = ThreadPoolExecutor(4, thread_name_prefix="nw-facets")
+"""Facets are counted while the page of results is read: both are mostly SQLite work, which
+runs outside the GIL, so a search with facets costs about the slower of the two."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 RAW_HEADERS = {
     "Content-Security-Policy": "sandbox; default-src 'none'",
@@ -107,7 +120,7 @@ def filters(
     for name, values in (("source", source), ("lang", lang), ("topic", topic), ("entity", entity)):
         _plain(name, values or [])
     check_languages(lang)
-    check_sources(source, _db(request), request.app.state.web.config_path)
+    _check_sources(request, source)
     check_topics(topic)
     analysis = Analysis(
         topics=tuple(topic or ()),
@@ -126,6 +139,19 @@ def filters(
 
 
 FiltersDep = Annotated[Filters, Depends(filters)]
+_KNOWN_SOURCES: dict[str, set[str]] = {}
+
+
+def _check_sources(request: Request, names: list[str] | None) -> None:
+    """:func:`scheduler.filters.check_sources`, skipped for names it has already accepted
+    for this database (it opens the database and reads every source's state: a few ms a
+    search). A source is never removed, so an accepted name stays valid."""
+    url = _db(request)
+    known = _KNOWN_SOURCES.setdefault(url, set())
+    if not names or set(names) <= known:
+        return
+    check_sources(names, url, request.app.state.web.config_path)
+    known.update(names)
 
 
 @router.get("/search")
@@ -133,8 +159,8 @@ def search_endpoint(
     request: Request,
     f: FiltersDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
-    offset: Annotated[int | None, Query(ge=0, le=100_000)] = None,
-    page: Annotated[int | None, Query(ge=1, le=10_000)] = None,
+    offset: Annotated[int | None, Query(ge=0)] = None,
+    page: Annotated[int | None, Query(ge=1)] = None,
     all_copies: bool = False,
     with_facets: Annotated[bool, Query(alias="facets")] = True,
 ) -> dict[str, Any]:
@@ -145,10 +171,19 @@ def search_endpoint(
     if f.q is None and not f.analysis:
         raise UsageError("give a query (q), or filter with topic, entity, min_score or relevant")
     start = offset if offset is not None else ((page or 1) - 1) * limit
-    results = search(
-        _db(request), f.q, **f.window(), limit=limit, offset=start, all_copies=all_copies,
-        with_text=False,
-    )  # fmt: skip
+    if start > MAX_OFFSET:
+        raise UsageError(
+            f"page too deep: at most {MAX_OFFSET} results are skipped; narrow the search"
+        )
+    url = _db(request)
+    counting = _POOL.submit(facets, url, f.q, **f.window()) if with_facets else None
+    try:
+        results = search(
+            url, f.q, **f.window(), limit=limit, offset=start, all_copies=all_copies,
+            with_text=False,
+        )  # fmt: skip
+    finally:
+        counts = counting.result() if counting is not None else None
     for record in results:
         record["text"] = None  # the same on every database (PostgreSQL's path reads it anyway)
     body: dict[str, Any] = {
@@ -158,8 +193,8 @@ def search_endpoint(
         "page": start // limit + 1,
         "results": results,
     }
-    if with_facets:
-        body["facets"] = facets(_db(request), f.q, **f.window())
+    if counts is not None:
+        body["facets"] = counts
     return body
 
 

@@ -18,7 +18,19 @@ from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, literal_column, select, text
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    Text,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    text,
+)
 
 from storage.db import get_engine, is_sqlite
 from storage.models import articles
@@ -41,9 +53,26 @@ from storage.search.query import ParsedQuery, parse_query, to_fts5
 from storage.search.sql import run, when
 from storage.types import article_time_of
 
-MAX_SCANNED = 5000
-"""Matches read for the counts; past this many the counts cover the best-ranked ones only."""
+MAX_SCANNED = 500
+"""Matches read for the counts; past this many the counts cover the best-ranked ones only.
+
+Each match read costs an article row (~10 µs: the analysis columns sit after the body and the
+stored page). Measured on 20k articles (2 busy cores), /api/v1/search p95 with facets was
+32 / 50 / 66 ms with 500 / 1,000 / 2,000 against 12 ms for the CLI search."""
 MAX_TOP = 100
+_IDS = Table(
+    "newswatch_facet_ids", MetaData(), Column("id", Integer, primary_key=True),
+    prefixes=["TEMPORARY"],
+)  # fmt: skip
+_MATCHED = Table(
+    "newswatch_facet_matches", MetaData(),
+    Column("id", Integer, primary_key=True), Column("source", Text), Column("language", Text),
+    Column("relevant", Integer), Column("story", Integer), Column("day", Text),
+    Column("topics", Text), Column("entities", Text),
+    prefixes=["TEMPORARY"],
+)  # fmt: skip
+"""The matches a facet count runs over (SQLite; created and dropped inside one read)."""
+_FTS_ROWID = literal_column("rowid").label("id")
 _LIGHT = ("id", "source", "language", "published_at", "first_seen_at", "cluster_id", "relevant")
 
 
@@ -81,7 +110,11 @@ def facets(
     with engine.connect() as conn:
         if is_sqlite(engine):
             with sqlite.deadline(conn):
-                rows, total = _matches_sqlite(conn, parsed, filters)
+                try:
+                    found = _facets_sqlite(conn, parsed, filters, top)
+                finally:
+                    conn.rollback()
+            return {**found, "approximate": found["articles"] > MAX_SCANNED}
         else:
             no_seq_scan(conn)
             statement_deadline(conn)
@@ -100,24 +133,91 @@ def _light(ids: Select) -> Select:
     return select(*cols, a.topics, a.entities).where(a.id.in_(ids))
 
 
-def _matches_sqlite(conn, parsed: ParsedQuery | None, filters: list) -> tuple[list[dict], int]:
-    """The light rows of the best :data:`MAX_SCANNED` matches and the exact number of matches."""
+def _facets_sqlite(conn, parsed: ParsedQuery | None, filters: list, top: int) -> dict[str, Any]:
+    """On SQLite the matches' ids go into a temporary table (rolled back with the read), and
+    the counts are ``GROUP BY`` queries over it, JSON1 unpacking topics and entities: reading
+    thousands of rows' JSON into Python cost ~25 µs a row, a hundred milliseconds a search.
+
+    A first pass takes any :data:`MAX_SCANNED` + 1 matches without ranking them; only when there
+    are more are all matches counted and the best :data:`MAX_SCANNED` by bm25 kept instead."""
+    a = articles.c
     if parsed is None:
-        return _matches_browse(conn, filters)
-    match = to_fts5(parsed)
-    stmt, rank = sqlite.rank_statement(match, filters)
-    best = stmt.order_by(rank).limit(MAX_SCANNED).subquery("best")
-    rows = [dict(r) for r in run(conn, _light(select(best.c.id))).mappings()]
-    total = len(rows)
-    if total >= MAX_SCANNED:
-        counted = select(literal_column("rowid")).select_from(text("articles_fts"))
-        counted = counted.where(text("articles_fts MATCH :fts").bindparams(bindparam("fts", match)))
+        every = select(a.id).where(*filters)
+        best = every.order_by(when().desc(), a.id.desc()).limit(MAX_SCANNED)
+    else:
+        match = to_fts5(parsed)
+        stmt, rank = sqlite.rank_statement(match, filters)
+        every = select(_FTS_ROWID).select_from(text("articles_fts"))
+        every = every.where(text("articles_fts MATCH :fts").bindparams(bindparam("fts", match)))
         if filters:
-            counted = counted.where(
-                literal_column("+rowid").in_(select(articles.c.id).where(*filters))
-            )
-        total = run(conn, select(func.count()).select_from(counted.subquery())).scalar_one()
-    return rows, total
+            every = every.where(literal_column("+rowid").in_(select(a.id).where(*filters)))
+        best = select(stmt.order_by(rank).limit(MAX_SCANNED).subquery().c.id)
+    _IDS.create(conn)
+    _MATCHED.create(conn)
+    run(conn, _IDS.insert().from_select(["id"], every.limit(MAX_SCANNED + 1)))
+    total = conn.execute(select(func.count()).select_from(_IDS)).scalar_one()
+    if total > MAX_SCANNED:
+        total = run(conn, select(func.count()).select_from(every.subquery())).scalar_one()
+        conn.execute(_IDS.delete())
+        run(conn, _IDS.insert().from_select(["id"], best))
+    conn.execute(_fill(select(_IDS.c.id)))
+    return {**_aggregate_sqlite(conn, top), "articles": total}
+
+
+def _fill(ids: Select):
+    """Copy the light columns of these matches into the temporary table: the article rows
+    (bodies, stored pages) are read once, the counts then scan only this small table."""
+    a = articles.c
+    light = select(
+        a.id, a.source, a.language, a.relevant,
+        func.coalesce(a.cluster_id, -a.id), func.substr(when(), 1, 10), a.topics, a.entities,
+    ).where(a.id.in_(ids))  # fmt: skip
+    return _MATCHED.insert().from_select([c.name for c in _MATCHED.c], light)
+
+
+def _aggregate_sqlite(conn, top: int) -> dict[str, Any]:
+    m = _MATCHED
+
+    def ranked(value, source=m) -> list[dict[str, Any]]:
+        count = func.count(func.distinct(m.c.story))
+        stmt = (
+            select(value, count).select_from(source).where(value.is_not(None)).group_by(value)
+            .order_by(count.desc(), value).limit(top)
+        )  # fmt: skip
+        return [{"value": str(v), "count": int(n)} for v, n in conn.execute(stmt)]
+
+    jt = func.json_each(m.c.topics).table_valued("key", "value").alias("jt")
+    je = func.json_each(m.c.entities).table_valued("key", "value").alias("je")
+    entity_id = func.json_extract(je.c.value, "$.id")
+    out: dict[str, Any] = {
+        "stories": conn.execute(select(func.count(func.distinct(m.c.story)))).scalar_one(),
+        "sources": ranked(m.c.source),
+        "languages": ranked(m.c.language),
+        "topics": ranked(jt.c.key, m.join(jt, literal_column("1") == 1)),
+        "entities": ranked(entity_id, m.join(je, literal_column("1") == 1)),
+    }
+    wanted = [e["value"] for e in out["entities"]]
+    names = dict(
+        conn.execute(
+            select(entity_id, func.max(func.json_extract(je.c.value, "$.name")))
+            .select_from(m.join(je, literal_column("1") == 1))
+            .where(entity_id.in_(wanted))
+            .group_by(entity_id)
+        ).all()
+    ) if wanted else {}  # fmt: skip
+    for item in out["entities"]:
+        item["label"] = str(names.get(item["value"]) or item["value"])
+    per_story = select(func.max(m.c.relevant).label("r"), func.min(m.c.day).label("day"))
+    per_story = per_story.group_by(m.c.story).subquery()
+    relevant = {"true": 0, "false": 0, "unknown": 0}
+    days: list[datetime] = []
+    for r, day in conn.execute(select(per_story.c.r, per_story.c.day)):
+        relevant["unknown" if r is None else "true" if r else "false"] += 1
+        if day:
+            days.append(datetime.fromisoformat(day))
+    out["relevant"] = relevant
+    out["histogram"] = histogram(days)
+    return out
 
 
 def _matches_postgres(

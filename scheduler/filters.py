@@ -1,5 +1,7 @@
-"""Checking the names a reading command filters by: ``--source``, ``--lang``, ``--topic``,
-``--entity``.
+"""Checking what a reading command filters by (``--source``, ``--lang``, ``--topic``,
+``--entity``, ``--since``/``--until``): the one home of these checks, used by the CLI
+(:mod:`scheduler.cli`) and the web app's JSON API (:mod:`scheduler.web.api`) alike, so a bad value
+gets the same one-line message from both.
 
 An unknown name used to filter everything out and answer "no matches", which reads like a
 fact about the corpus; it is a typo, so it is a one-line error with the closest valid name.
@@ -11,11 +13,16 @@ import contextlib
 import difflib
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from crawler.config import ConfigError, did_you_mean, load_config
-from scheduler.cli.common import UsageError
+from crawler.config import ConfigError, did_you_mean, load_config, parse_duration
 from storage.textfold import fold
+
+
+class UsageError(Exception):
+    """A bad flag value: reported like a config error, exit 2 (the web app: a 400)."""
+
 
 LANGUAGE_CODE_RE = re.compile(r"^[a-z]{2}(?:-[a-z]{2})?$")
 LANGUAGE_NAMES = {
@@ -117,3 +124,34 @@ def analysis_files():
         return configured()
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+
+
+MAX_AGE_DAYS = 100 * 365
+"""The oldest age ``--since 36500d`` may name: further back is before any news site, and
+``now - 10^11 days`` is not a date at all (it overflowed into a traceback)."""
+
+
+def parse_when(value: str | None, flag: str) -> datetime | None:
+    """``--since``/``--until``: a date (midnight UTC: the stored times are compared in UTC,
+    whatever zone a source prints), an ISO time (UTC without an offset), or an age like ``7d``."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        age = parse_duration(text)
+    except ValueError:
+        pass
+    else:
+        if age > MAX_AGE_DAYS * 86400:
+            raise UsageError(f"{flag}: {value!r} is too far back (at most {MAX_AGE_DAYS}d)")
+        return datetime.now(UTC) - timedelta(seconds=age)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"{flag}: cannot read {value!r} (use 2025-12-01, 2025-12-01T08:00-07:00 or an age like 7d)"
+        ) from None
+    try:
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        raise UsageError(f"{flag}: {value!r} is out of range") from None
