@@ -91,7 +91,7 @@ def _refuse(api: bool, status: int, message: str, headers: dict[str, str]) -> Re
 
 LOGIN_PAGE = """<!doctype html>
 <html lang="es"><head><meta charset="utf-8"><title>newswatch: login</title>
-<link rel="stylesheet" href="/static/app.css"></head>
+<link rel="stylesheet" href="/static/style.css"></head>
 <body><main><h1>newswatch</h1>{message}
 <form method="post" action="/login">
 <label>Token <input type="password" name="token" autocomplete="current-password" required></label>
