@@ -99,8 +99,9 @@ def test_a_headline_edit_and_a_second_edit_are_one_message_each(store, receiver)
     (report,) = run(store, rules, NOW + timedelta(minutes=2))
     assert report.sent == 2
     headline, toll = receiver.received[1:]
-    assert "title: Ataque armado en un taller de Culiacán{+ deja siete muertos+}" in (
-        headline["message"]
+    assert (
+        "title: Ataque armado en un taller de Culiacán{+ deja siete muertos+}"
+        in (headline["message"])
     )
     assert "text:" not in headline["message"] and "version 2" in headline["message"]
     assert "[-Tres-]{+Siete+}" in toll["message"] and "version 3" in toll["message"]
@@ -235,3 +236,27 @@ def test_cli_history_names_the_change(store, receiver, tmp_path):  # noqa: F811
     )
     assert out.exit_code == 0, out.output
     assert [r["what"] for r in json.loads(out.output)] == [f"changed (v2): {TITLE}", TITLE]
+
+
+def test_migration_0011_starts_existing_rules_from_the_newest_version(store):  # noqa: F811
+    """A rule that existed before the upgrade never alerts on edits recorded before it."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.db import _alembic_config
+
+    store.alert_rule("old", NOW)
+    store.store([attack()])
+    store.store([attack(TOLL_7)])
+    config = _alembic_config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0010")
+    with store.engine.connect() as conn:
+        columns = [row[1] for row in conn.exec_driver_sql("PRAGMA table_info(alert_rules)")]
+    assert "last_version_id" not in columns
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT last_version_id FROM alert_rules")).scalar_one() == 1
