@@ -12,10 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import articles
+from storage.store import Store
+from storage.types import SourceInfo
 from tests.support.receiver import MailSink, Receiver
 from tests.test_alerts import SOURCES, rules_of, store  # noqa: F401  (fixture)
 from tests.test_alerts import run as run_rules
 from tests.test_clusters import T0, record
+from tests.test_storage import db_url  # noqa: F401  (fixture: SQLite, and PostgreSQL when set)
 
 NOW = datetime(2026, 3, 10, 18, 0, tzinfo=UTC)  # 11:00 in Hermosillo
 BODY = (
@@ -89,6 +92,38 @@ def test_an_edited_toll_sends_one_message_with_the_diff(store, receiver):  # noq
         ("story", "sent"),
     ]
     assert rows[0]["story_id"] == rows[1]["story_id"]
+
+
+@pytest.fixture()
+def any_store(db_url):  # noqa: F811
+    backend = Store(db_url)
+    backend.sync_sources(
+        [
+            SourceInfo(
+                "tribuna",
+                "feed",
+                "https://tribuna.example/feed",
+                "Tribuna del Yaqui",
+                "es",
+                "America/Hermosillo",
+            )
+        ]
+    )
+    yield backend
+    backend.close()
+
+
+def test_a_change_is_sent_once_on_every_backend(any_store, receiver):
+    rules = rule(receiver.url())
+    alerted(any_store, rules)
+    any_store.store([attack(TOLL_7)])
+    for minutes in (2, 3):
+        run(any_store, rules, NOW + timedelta(minutes=minutes))
+    assert [r["title"] for r in receiver.received] == [
+        f"[culiacan] {TITLE}",
+        f"[culiacan] changed: {TITLE}",
+    ]
+    assert "[-Tres-]{+Siete+}" in receiver.received[1]["message"]
 
 
 def test_a_headline_edit_and_a_second_edit_are_one_message_each(store, receiver):  # noqa: F811
