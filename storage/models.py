@@ -266,6 +266,7 @@ class AlertRule(Base):
     last_id: Mapped[int] = mapped_column(Integer)
     last_evaluated_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_digest_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_version_id: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AlertDelivery(Base):

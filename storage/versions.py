@@ -83,17 +83,28 @@ def word_diff(old: str, new: str) -> list[tuple[str, str]]:
     return pieces
 
 
+def trim_unchanged(pieces: list[tuple[str, str]], context: int) -> list[tuple[str, str]]:
+    """The diff with each long unchanged run cut to ``context`` characters each side (``…`` in
+    between): what a terminal, a pipe or an alert shows of a long article's edit."""
+    out = []
+    for op, text in pieces:
+        if op == "=" and len(text) > 2 * context + 5:
+            text = f"{text[:context]} … {text[-context:]}"
+        out.append((op, text))
+    return out
+
+
 def plain_diff(pieces: list[tuple[str, str]], context: int | None = None) -> str:
     """``[-removed-]{+added+}`` markup (git's word-diff style) for pipes and files; with
     ``context``, long unchanged runs are cut to that many characters each side."""
+    if context is not None:
+        pieces = trim_unchanged(pieces, context)
     out = []
     for op, text in pieces:
         if op == "-":
             out.append(f"[-{text}-]")
         elif op == "+":
             out.append(f"{{+{text}+}}")
-        elif context is not None and len(text) > 2 * context + 5:
-            out.append(f"{text[:context]} … {text[-context:]}")
         else:
             out.append(text)
     return "".join(out)
@@ -244,28 +255,46 @@ def _stored_version(row: Mapping[str, Any], text: str) -> dict[str, Any]:
 
 
 def changed_since(
-    engine: Engine, since: datetime, *, substantive: bool = True
+    engine: Engine,
+    since: datetime | None = None,
+    *,
+    substantive: bool = True,
+    after_id: int | None = None,
+    upto_id: int | None = None,
 ) -> list[dict[str, Any]]:
     """Changes recorded at or after ``since`` (naive or aware UTC), oldest first: one dict per
-    version row with ``article_id``, ``version``, ``replaced_at``, ``changed``, ``minor``.
+    version row with ``id``, ``article_id``, ``version``, ``replaced_at``, ``changed``, ``minor``
+    and the article's ``cluster_id``, ``source`` and ``language``.
 
-    The hook for alerts on changed stories: ``substantive`` (the default) leaves minor edits out.
+    The hook for alerts on changed stories: ``substantive`` (the default) leaves minor edits out;
+    ``after_id``/``upto_id`` select version rows by id, a watermark that no clock can skew.
     """
-    v = article_versions.c
-    stmt = select(v.article_id, v.seq, v.replaced_at, v.changed, v.minor).where(
-        v.replaced_at >= to_utc(since)
-    )
+    v, a = article_versions.c, articles.c
+    stmt = select(
+        v.id, v.article_id, v.seq, v.replaced_at, v.changed, v.minor,
+        a.cluster_id, a.source, a.language,
+    ).join(articles, a.id == v.article_id)  # fmt: skip
+    if since is not None:
+        stmt = stmt.where(v.replaced_at >= to_utc(since))
+    if after_id is not None:
+        stmt = stmt.where(v.id > after_id)
+    if upto_id is not None:
+        stmt = stmt.where(v.id <= upto_id)
     if substantive:
         stmt = stmt.where(v.minor.is_(False))
     with engine.connect() as conn:
         rows = conn.execute(stmt.order_by(v.replaced_at, v.id)).mappings().all()
     return [
         {
+            "id": r["id"],
             "article_id": r["article_id"],
             "version": r["seq"],
             "replaced_at": iso(r["replaced_at"]),
             "changed": list(r["changed"] or []),
             "minor": bool(r["minor"]),
+            "cluster_id": r["cluster_id"],
+            "source": r["source"],
+            "language": r["language"],
         }
         for r in rows
     ]

@@ -4,6 +4,8 @@ A rule reads the articles stored since its watermark (an article id, so the craw
 test's clock never disagree) with the search language and filters of ``newswatch search``; a
 story is new to the rule when its first article was stored after the rule started. Each match is
 a delivery row, unique per (rule, story): a later copy of an alerted story never alerts again.
+A rule with ``on = ["new", "changed"]`` also reads the versions recorded since its other
+watermark and queues the substantive edits of stories it alerted (:mod:`.changes`).
 Time is the ``now`` argument everywhere, so tests move the clock instead of sleeping.
 """
 
@@ -15,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from crawler.alerts import AlertRule
+from scheduler.alerts.changes import match_changes, story_id_of
 from scheduler.alerts.render import health_message, overflow_message, stories_message
 from scheduler.alerts.send import deliver
 from storage import clusters
@@ -55,7 +58,7 @@ def run_alerts(
             if rule.health:
                 report.matched = check_health(store, rule, now, failing_after, sources or [])
             else:
-                report.matched = match_rule(store, rule, now)
+                report.matched = match_rule(store, rule, now) + match_changes(store, rule, now)
             if send:
                 send_due(store, rule, now, titles, report)
         except Exception:  # one broken rule or channel must not stop the others or the daemon
@@ -117,7 +120,7 @@ def summary(record: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "url", "source", "title", "published_at", "language", "snippet", "copies")
     item = {k: record.get(k) for k in keys}
     item["outlets"] = list(record.get("outlets") or [])
-    item["story_id"] = record.get("cluster_id") or record["id"]
+    item["story_id"] = story_id_of(record.get("cluster_id"), record["id"])
     return item
 
 

@@ -187,7 +187,12 @@ def _what(row: dict[str, Any]) -> str:
     payload = row.get("payload") or {}
     if row["kind"] == "health":
         return f"{payload.get('source')}: {payload.get('state')}"
-    return str(payload.get("title") or json.dumps(payload, ensure_ascii=False)[:80])
+    what = str(payload.get("title") or json.dumps(payload, ensure_ascii=False)[:80])
+    return (
+        f"changed (v{payload.get('version')}): {what}"
+        if payload.get("event") == "changed"
+        else what
+    )
 
 
 @alerts_app.command("backfill", cls=Command)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from storage.models import alert_deliveries, alert_health, alert_rules, articles
+from storage.models import alert_deliveries, alert_health, alert_rules, article_versions, articles
 from storage.records import to_utc
 from storage.store.base import aware, insert
 
@@ -38,14 +38,22 @@ class AlertState:
 
     def alert_rule(self, name: str, now: datetime, backfill: bool = False) -> dict[str, Any]:
         """The rule's row, created on first sight: it starts from the newest stored article
-        (only later stories are new to it) unless ``backfill``, which starts from the first."""
+        and article version (only later stories and edits are new to it) unless ``backfill``,
+        which starts from the first."""
         with self.engine.begin() as conn:
             row = conn.execute(select(alert_rules).where(r.name == name)).first()
             if row is None:
                 start = 0 if backfill else self._max_article_id(conn)
+                versions = 0 if backfill else self._max_version_id(conn)
                 conn.execute(
                     insert(conn, alert_rules)
-                    .values(name=name, created_at=_naive(now), start_id=start, last_id=start)
+                    .values(
+                        name=name,
+                        created_at=_naive(now),
+                        start_id=start,
+                        last_id=start,
+                        last_version_id=versions,
+                    )
                     .on_conflict_do_nothing(index_elements=["name"])
                 )
                 row = conn.execute(select(alert_rules).where(r.name == name)).first()
@@ -62,6 +70,27 @@ class AlertState:
     @staticmethod
     def _max_article_id(conn) -> int:
         return conn.execute(select(func.max(articles.c.id))).scalar() or 0
+
+    def max_version_id(self) -> int:
+        with self.engine.connect() as conn:
+            return self._max_version_id(conn)
+
+    @staticmethod
+    def _max_version_id(conn) -> int:
+        return conn.execute(select(func.max(article_versions.c.id))).scalar() or 0
+
+    def alerted_stories(self, rule: str, story_ids: list[int]) -> set[int]:
+        """The stories among ``story_ids`` whose "new story" message the rule has sent: only
+        they may have a change alerted (a change of a story never told is not news to anyone)."""
+        out: set[int] = set()
+        with self.engine.connect() as conn:
+            for i in range(0, len(story_ids), 500):
+                keys = [f"story:{sid}" for sid in story_ids[i : i + 500]]
+                rows = conn.execute(
+                    select(d.story_id).where(d.rule == rule, d.key.in_(keys), d.state == "sent")
+                )
+                out.update(sid for (sid,) in rows)
+        return out
 
     def story_first_ids(self, story_ids: list[int]) -> dict[int, int]:
         """Per story (cluster id): the id of its first stored article, to tell new stories."""
@@ -83,9 +112,11 @@ class AlertState:
         items: list[dict[str, Any]],
         now: datetime,
         last_id: int | None = None,
+        last_version_id: int | None = None,
     ) -> int:
         """Insert each item (``key``, ``kind``, ``story_id``, ``payload``) unless the rule has
-        it already, and move the rule's watermark, in one transaction; returns how many are new."""
+        it already, and move the rule's watermarks (articles, versions) in one transaction;
+        returns how many are new."""
         added = 0
         with self.engine.begin() as conn:
             for item in items:
@@ -108,6 +139,8 @@ class AlertState:
             values: dict[str, Any] = {"last_evaluated_at": _naive(now)}
             if last_id is not None:
                 values["last_id"] = last_id
+            if last_version_id is not None:
+                values["last_version_id"] = last_version_id
             conn.execute(update(alert_rules).where(r.name == rule).values(**values))
         return added
 
