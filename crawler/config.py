@@ -37,7 +37,7 @@ KINDS: tuple[str, ...] = tuple(KIND_INTERVALS)
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LANGUAGE_RE = re.compile(r"^[a-z]{2}$")
-TOP_LEVEL_KEYS = ("defaults", "sources")
+TOP_LEVEL_KEYS = ("defaults", "sources", "cluster")
 NOT_IN_DEFAULTS = frozenset({"name", "url"})
 KIND_ONLY_KEYS: dict[str, str] = {
     "link_selector": "listing",
@@ -513,6 +513,8 @@ class Config:
 
     path: Path | None
     sources: tuple[Source, ...] = field(default_factory=tuple)
+    cluster: bool = False
+    """``[cluster] enabled = true``: the daemon queues runs for ``newswatch worker``s."""
 
     @property
     def names(self) -> list[str]:
@@ -626,7 +628,28 @@ def parse_config(text: str, path: Path | str | None = None) -> Config:
             )
         seen[source.name] = index
         sources.append(source)
-    return Config(path=Path(path) if path is not None else None, sources=tuple(sources))
+    return Config(
+        path=Path(path) if path is not None else None,
+        sources=tuple(sources),
+        cluster=_parse_cluster(doc.get("cluster", {}), path),
+    )
+
+
+def _parse_cluster(raw: Any, path: Path | str | None) -> bool:
+    """``[cluster]`` holds one key, ``enabled`` (a boolean)."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"must be a table, got {_toml_type(raw)}", path=path, key="cluster")
+    for key, value in raw.items():
+        if key != "enabled":
+            raise _unknown_key(key, {"enabled": None}, path=path, source="[cluster]")
+        if not isinstance(value, bool):
+            raise ConfigError(
+                f"must be true or false, got {_toml_type(value)}",
+                path=path,
+                source="[cluster]",
+                key=key,
+            )
+    return bool(raw.get("enabled", False))
 
 
 def build_source(

@@ -66,6 +66,9 @@ class DaemonOptions:
     log_format: str = "text"
     extra_env: dict[str, str] = field(default_factory=dict)
     lock_stale_after: float = LOCK_STALE_AFTER
+    cluster: bool = False
+    """Queue runs for ``newswatch worker``s (PostgreSQL) instead of starting children."""
+    stalled_after: float = 30.0
 
 
 class DaemonAlreadyRunning(RuntimeError):
@@ -101,6 +104,7 @@ class Daemon:
         self.workdir: Path | None = None
         """A private directory for the configuration snapshot the children run."""
         self.reload_requested = threading.Event()
+        self.cluster: Any = None
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -109,7 +113,17 @@ class Daemon:
     # ------------------------------------------------------------------ lifecycle
 
     def run(self) -> int:
-        holder = self.store.acquire_daemon_lock(self.pid, self.host, self.opts.lock_stale_after)
+        stale_after = self.opts.lock_stale_after
+        if self.opts.cluster:
+            from scheduler.cluster.schedule import ClusterScheduler
+
+            self._install_signals()
+            self.cluster = ClusterScheduler(self.opts.db_url, self.opts.stalled_after)
+            if not self.cluster.wait_for_leadership(self.stopping):
+                self.cluster.close()
+                return 0
+            stale_after = 0.0  # the advisory lock is the authority: the old holder is gone
+        holder = self.store.acquire_daemon_lock(self.pid, self.host, stale_after)
         if holder is not None:
             raise DaemonAlreadyRunning(
                 f"another newswatch daemon (pid {holder['pid']} on {holder['host']}, "
@@ -117,7 +131,10 @@ class Daemon:
                 "this database; stop it first"
             )
         try:
-            aborted = self.store.abort_running_runs("daemon restarted: run was left running")
+            # Cluster workers own their runs (a dead worker's are aborted on recovery).
+            aborted = self.cluster is None and self.store.abort_running_runs(
+                "daemon restarted: run was left running"
+            )
             if aborted:
                 log.warning(
                     "marked %s left running by a previous process as aborted",
@@ -140,6 +157,8 @@ class Daemon:
             if not self.lost_lock:
                 self.store.release_daemon_lock(self.pid)
             self.store.close()
+            if self.cluster is not None:
+                self.cluster.close()
             if self.workdir is not None:
                 shutil.rmtree(self.workdir, ignore_errors=True)
         if self.lost_lock:
@@ -297,6 +316,9 @@ class Daemon:
         return (urlsplit(source.url).hostname or name) if source is not None else name
 
     def _start_child(self, names: list[str]) -> None:
+        if self.cluster is not None:
+            self.cluster.defer([(name, self._host(name)) for name in names])
+            return
         cmd = [
             sys.executable,
             "-m",
@@ -431,6 +453,11 @@ class Daemon:
                     log.info("configuration reloaded")
                 except ConfigError as exc:
                     log.error("configuration not reloaded, keeping the old one: %s", exc)
+            if self.cluster is not None:
+                if not self.cluster.still_leader():
+                    self._lose_lock()
+                    return
+                self.cluster.tick()
             self._reap()
             self._dispatch()
             self.stopping.wait(self.opts.tick)

@@ -19,6 +19,7 @@ from scheduler.cli.db import db_app
 from scheduler.cli.search import export_cmd, search_cmd, story_cmd
 from scheduler.cli.sources import sources_cmd
 from scheduler.cli.status import status_cmd
+from scheduler.cli.worker import worker_cmd
 
 __all__ = ["app", "main"]
 
@@ -42,6 +43,7 @@ app.command("export", cls=Command)(export_cmd)
 app.command("sources", cls=Command)(sources_cmd)
 app.command("status", cls=Command)(status_cmd)
 app.command("daemon", cls=Command)(daemon_cmd)
+app.command("worker", cls=Command)(worker_cmd)
 app.add_typer(db_app, name="db")
 
 

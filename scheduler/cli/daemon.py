@@ -58,6 +58,23 @@ def daemon_cmd(
             help="Seconds without a heartbeat after which another daemon's lock is taken over.",
         ),
     ] = 30,
+    cluster: Annotated[
+        bool,
+        typer.Option(
+            "--cluster",
+            help="Queue runs for `newswatch worker`s (PostgreSQL) instead of crawling here; "
+            "also [cluster] enabled = true in the sources file.",
+        ),
+    ] = False,
+    stalled_after: Annotated[
+        float,
+        typer.Option(
+            "--stalled-after",
+            min=1,
+            hidden=True,
+            help="Seconds without a worker heartbeat after which its jobs are retried.",
+        ),
+    ] = 30,
 ) -> None:
     """Run in the foreground and crawl every enabled source on its interval, until SIGTERM.
 
@@ -69,15 +86,22 @@ def daemon_cmd(
         setup_logging(log_level, log_format, log_file)
         cfg = load_config(config)
         analysis_files()
+        url = db_url(db, create=True)
+        if cluster or cfg.cluster:
+            from scheduler.cli.worker import require_postgres
+
+            require_postgres(url)
         opts = DaemonOptions(
             config_path=cfg.path,
-            db_url=db_url(db, create=True),
+            db_url=url,
             run_timeout=run_timeout,
             grace=grace,
             max_children=max_children,
             log_level=settings.log_level(log_level),
             log_format=log_format,
             lock_stale_after=lock_stale_after,
+            cluster=cluster or cfg.cluster,
+            stalled_after=stalled_after,
         )
         try:
             code = Daemon(opts).run()
