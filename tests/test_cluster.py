@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import ProgrammingError
 
 from storage.db import dispose_engines
 from tests.support.server import FIXTURES_DIR
@@ -146,6 +147,8 @@ def rows(url: str, sql: str, **params: object) -> list[tuple]:
     try:
         with engine.connect() as conn:
             return [tuple(r) for r in conn.execute(text(sql), params)]
+    except ProgrammingError:  # the processes have not created the tables yet
+        return []
     finally:
         engine.dispose()
 
