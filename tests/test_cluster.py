@@ -231,11 +231,12 @@ def test_two_workers_keep_one_schedule_and_each_site_s_delay(site, tmp_path, pg_
 
 @pytest.mark.slow
 def test_worker_killed_mid_run_is_retried_elsewhere(site, tmp_path, pg_url, procs):
-    cfg = cluster_config(tmp_path / "s.toml", site, ["tribuna-a"])
-    site.override("/tribuna/feed.xml", None, delay=6)  # the run hangs long enough to kill it
+    cfg = cluster_config(tmp_path / "s.toml", site, ["border-a"])
+    # the run hangs on its feed long enough to be killed with its run recorded as running
+    site.override("/borderreport/atom.xml", None, delay=8)
     w1 = worker(procs, "w1", cfg, pg_url)
     d = daemon(procs, "d", cfg, pg_url)
-    wait_until(lambda: "run started" in w1.text(), 30)
+    wait_until(lambda: rows(pg_url, "select id from crawl_runs where outcome = 'running'"), 30)
     w2 = worker(procs, "w2", cfg, pg_url)
     w1.proc.kill()
     w1.proc.wait(10)
@@ -244,7 +245,7 @@ def test_worker_killed_mid_run_is_retried_elsewhere(site, tmp_path, pg_url, proc
         lambda: rows(pg_url, "select error from crawl_runs where outcome = 'aborted'"), 40
     )
     assert "its worker stopped" in aborted[0][0]
-    wait_until(lambda: ok_runs(pg_url).get("tribuna-a"), 40)
+    wait_until(lambda: ok_runs(pg_url).get("border-a"), 40)
     assert "run started" in w2.text()
     assert rows(pg_url, "select count(*) from cluster_retries")[0][0] == 1
     assert "retried" in d.text()
@@ -255,7 +256,7 @@ def test_worker_killed_mid_run_is_retried_elsewhere(site, tmp_path, pg_url, proc
 def test_standby_daemon_takes_over_after_kill_9_without_duplicate_runs(
     site, tmp_path, pg_url, procs
 ):
-    cfg = cluster_config(tmp_path / "s.toml", site, ["tribuna-a", "tribuna-b"])
+    cfg = cluster_config(tmp_path / "s.toml", site, ["border-a", "border-b"])
     worker(procs, "w1", cfg, pg_url)
     worker(procs, "w2", cfg, pg_url)
     leader = daemon(procs, "d1", cfg, pg_url)

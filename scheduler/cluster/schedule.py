@@ -135,7 +135,17 @@ class ClusterScheduler:
                         retried_at=utcnow(),
                     )
                 )
-            manager.retry_job_by_id(job.id, retry_at=datetime.now(UTC))
+            try:
+                manager.retry_job_by_id(job.id, retry_at=datetime.now(UTC))
+            except exceptions.UniqueViolation:
+                # A newer job of the same source is already queued (queueing_lock): it is the
+                # retry, and this one is closed so it cannot run twice.
+                connector.execute_query(
+                    query=sql.queries["finish_job"],
+                    job_id=job.id,
+                    status="failed",
+                    delete_job=False,
+                )
             log.warning("job %d (%s): its worker stopped; retried", job.id, ", ".join(names))
         if stalled:
             connector.execute_query_all(
