@@ -263,7 +263,9 @@ def test_standby_daemon_takes_over_after_kill_9_without_duplicate_runs(
     wait_until(lambda: "this daemon schedules the cluster" in leader.text(), 30)
     standby = daemon(procs, "d2", cfg, pg_url)
     wait_until(lambda: "standing by" in standby.text(), 30)
-    wait_until(lambda: all(len(v) >= 2 for v in ok_runs(pg_url).values()), 40)
+    names = {"border-a", "border-b"}
+    wait_until(lambda: ok_runs(pg_url).keys() == names
+               and all(len(v) >= 2 for v in ok_runs(pg_url).values()), 40)  # fmt: skip
     leader.proc.kill()
     killed = time.monotonic()
     wait_until(lambda: "this daemon schedules the cluster" in standby.text(), 30)
