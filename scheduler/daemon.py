@@ -35,7 +35,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from crawler.config import Config, ConfigError, Source, load_config, resolve_config_path
 from crawler.processes import die_with_parent
-from scheduler.child import Child
+from scheduler.child import Child, hard_limit
 from scheduler.logs import plural
 from storage.schedule import due_at, first_run_at, pending_backoff
 from storage.store import Store
@@ -78,12 +78,6 @@ class DaemonAlreadyRunning(RuntimeError):
 def jitter_for(interval: float) -> float:
     """Spread each source's runs by up to 10 % of its interval (at most a minute)."""
     return min(interval * 0.1, MAX_JITTER)
-
-
-def hard_limit(run_timeout: float) -> float:
-    """When the daemon kills a run: the child stops itself at ``run_timeout`` (Scrapy's
-    CLOSESPIDER_TIMEOUT); the margin covers interpreter start-up and a slow close."""
-    return run_timeout + min(30.0, max(5.0, run_timeout / 2))
 
 
 class Daemon:

@@ -24,7 +24,7 @@ from procrastinate import App, JobContext
 from sqlalchemy import update
 
 from crawler.processes import die_with_parent
-from scheduler.child import Child
+from scheduler.child import Child, hard_limit
 from scheduler.cluster.registry import WorkerRegistry
 from storage.models import crawl_runs
 from storage.store import Store
@@ -69,12 +69,6 @@ def register(app: App, settings: WorkerSettings, registry: WorkerRegistry | None
         finally:
             if registry is not None:
                 registry.job_finished(job_id)
-
-
-def hard_limit(run_timeout: float) -> float:
-    from scheduler.daemon import hard_limit as daemon_limit
-
-    return daemon_limit(run_timeout)
 
 
 def run_batch(settings: WorkerSettings, sources: list[str]) -> dict[str, Any]:
