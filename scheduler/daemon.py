@@ -311,7 +311,7 @@ class Daemon:
 
     def _start_child(self, names: list[str]) -> None:
         if self.cluster is not None:
-            self.cluster.defer([(name, self._host(name)) for name in names])
+            self.cluster.dispatch(names, self._host, self._reschedule)
             return
         cmd = [
             sys.executable,

@@ -123,7 +123,10 @@ def cluster_config(path: Path, site, names: list[str] | None = None) -> Path:
 
 
 def worker(procs, name: str, cfg: Path, url: str) -> Proc:
-    return procs(name, "worker", "--config", str(cfg), "--db", url, "--heartbeat", "1")
+    """One job at a time, so that two sites busy means both workers busy."""
+    return procs(
+        name, "worker", "--config", str(cfg), "--db", url, "--heartbeat", "1", "--concurrency", "1"
+    )
 
 
 def daemon(procs, name: str, cfg: Path, url: str) -> Proc:

@@ -14,7 +14,8 @@ import os
 import socket
 import threading
 import time
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 from procrastinate import exceptions, sql
@@ -26,6 +27,8 @@ from scheduler.cluster.tasks import QUEUE, TASK_NAME
 from storage.db import get_engine
 from storage.models import cluster_retries, crawl_runs
 from storage.records import utcnow
+from storage.schedule import due_at
+from storage.store import Store
 
 log = logging.getLogger("newswatch.cluster")
 
@@ -33,6 +36,8 @@ LEADER_LOCK = 7201121
 """The advisory lock key the scheduling daemon holds."""
 RETRY_LEADERSHIP_EVERY = 3.0
 STALL_CHECK_EVERY = 5.0
+DUE_SLACK = timedelta(seconds=1)
+"""A trigger firing this close before the source's ``next_due`` runs it (APScheduler's jitter)."""
 STALLED_AFTER = 30.0
 """A worker silent this long is dead: its jobs are retried elsewhere (procrastinate's workers
 beat every 10 s by default; ``newswatch worker --heartbeat`` lowers it)."""
@@ -44,6 +49,7 @@ class ClusterScheduler:
         self.stalled_after = stalled_after
         self.leader: psycopg.Connection | None = None
         self.app = make_app(db_url, sync=True)
+        self.store = Store(db_url)
         self.last_stall_check = 0.0
 
     def wait_for_leadership(self, stopping: threading.Event) -> bool:
@@ -78,6 +84,37 @@ class ClusterScheduler:
         except psycopg.Error:
             return False
         return True
+
+    def dispatch(
+        self,
+        names: list[str],
+        host_of: Callable[[str], str],
+        reschedule: Callable[[str, datetime], None],
+    ) -> None:
+        """The daemon's due sources, as its children would take them: a source whose job is
+        still queued or running is left alone (no pile of copies, none after a takeover), and
+        one whose last run ended later than its trigger knows waits for its ``next_due``."""
+        busy = self._in_flight()
+        states = self.store.source_states()
+        now = datetime.now(UTC)
+        ready: list[tuple[str, str]] = []
+        for name in names:
+            due = due_at(states.get(name))
+            if name in busy:
+                log.debug("source %s: a job is still queued or running", name)
+            elif due is not None and due > now + DUE_SLACK:
+                reschedule(name, due)
+            else:
+                ready.append((name, host_of(name)))
+        self.defer(ready)
+
+    def _in_flight(self) -> set[str]:
+        rows = self.app.connector.execute_query_all(
+            query="SELECT queueing_lock FROM procrastinate_jobs "
+            "WHERE status IN ('todo', 'doing') AND task_name = %(task)s",
+            task=TASK_NAME,
+        )
+        return {r["queueing_lock"] for r in rows}
 
     def defer(self, sources: list[tuple[str, str]]) -> None:
         """One job per (source, site), locked by its site; a source already queued stays so."""
@@ -156,6 +193,7 @@ class ClusterScheduler:
 
     def close(self) -> None:
         self.app.close()
+        self.store.close()
         if self.leader is not None:
             self.leader.close()
             self.leader = None
