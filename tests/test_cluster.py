@@ -281,3 +281,16 @@ def test_standby_daemon_takes_over_after_kill_9_without_duplicate_runs(
         gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(s for s, _, _ in got)]
         assert min(gaps) >= INTERVAL * 0.85, (source, gaps)
     assert_articles_once(pg_url)
+
+
+def test_cluster_table_in_the_sources_file_is_validated():
+    from crawler.config import ConfigError, parse_config
+
+    assert parse_config("[cluster]\nenabled = true\n").cluster is True
+    assert parse_config("").cluster is False
+    with pytest.raises(ConfigError, match=r"\[cluster\].*must be true or false"):
+        parse_config('[cluster]\nenabled = "yes"\n')
+    with pytest.raises(ConfigError, match=r"unknown key \(valid: enabled\)"):
+        parse_config("[cluster]\nenable = true\n")
+    with pytest.raises(ConfigError, match="must be a table"):
+        parse_config("cluster = 1\n")
