@@ -11,7 +11,18 @@ from scheduler.cli.common import stdout
 
 
 def print_cluster(cluster: dict[str, Any]) -> None:
+    """Nothing for a PostgreSQL database that has never run a cluster (no scheduler, worker,
+    job or retry): its status stays the single machine's."""
     sched = cluster["scheduler"]
+    queue = cluster["queue"]
+    if not (
+        sched["alive"]
+        or cluster["workers"]
+        or queue["queued"]
+        or queue["running"]
+        or cluster["retried_after_stall"]["total"]
+    ):
+        return
     stdout.print(f"cluster scheduler: {'held by ' + sched['holder'] if sched['alive'] else 'NONE'}")
     workers = cluster["workers"]
     stdout.print(f"workers: {len(workers)} alive")
@@ -23,7 +34,6 @@ def print_cluster(cluster: dict[str, Any]) -> None:
             Text(f"  {w['host']} pid {w['pid']}: heartbeat {age:.0f}s ago, {jobs or 'idle'}"),
             soft_wrap=True,
         )
-    queue = cluster["queue"]
     late = queue["oldest_lateness"]
     stdout.print(
         f"queue: {queue['queued']} queued, {queue['running']} running"
