@@ -37,7 +37,7 @@ KINDS: tuple[str, ...] = tuple(KIND_INTERVALS)
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 LANGUAGE_RE = re.compile(r"^[a-z]{2}$")
-TOP_LEVEL_KEYS = ("defaults", "sources", "alerts")
+TOP_LEVEL_KEYS = ("defaults", "sources", "alerts", "cluster")
 ALERT_DEFAULT_KEYS = ("web_url",)
 """[defaults] keys for alert rules only: kept raw here, validated by :mod:`crawler.alerts`."""
 NOT_IN_DEFAULTS = frozenset({"name", "url"})
@@ -537,6 +537,8 @@ class Config:
     :func:`crawler.alerts.load_rules` where alerts are used, so a bad rule blocks no crawl."""
     alert_defaults: Mapping[str, Any] = field(default_factory=dict)
     """``[defaults]`` values the rules inherit (``timezone``, ``web_url``), raw."""
+    cluster: bool = False
+    """``[cluster] enabled = true``: the daemon queues runs for ``newswatch worker``s."""
 
     @property
     def names(self) -> list[str]:
@@ -668,7 +670,25 @@ def parse_config(text: str, path: Path | str | None = None) -> Config:
         sources=tuple(sources),
         alert_tables=tuple(zip(raw_alerts, alert_blocks, strict=True)),
         alert_defaults=alert_defaults,
+        cluster=_parse_cluster(doc.get("cluster", {}), path),
     )
+
+
+def _parse_cluster(raw: Any, path: Path | str | None) -> bool:
+    """``[cluster]`` holds one key, ``enabled`` (a boolean)."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"must be a table, got {_toml_type(raw)}", path=path, key="cluster")
+    for key, value in raw.items():
+        if key != "enabled":
+            raise _unknown_key(key, {"enabled": None}, path=path, source="[cluster]")
+        if not isinstance(value, bool):
+            raise ConfigError(
+                f"must be true or false, got {_toml_type(value)}",
+                path=path,
+                source="[cluster]",
+                key=key,
+            )
+    return bool(raw.get("enabled", False))
 
 
 def build_source(

@@ -13,6 +13,13 @@ from dataclasses import dataclass, field
 ERROR_LINES_KEPT = 20
 
 
+def hard_limit(run_timeout: float) -> float:
+    """When a run is killed (by the daemon or a cluster worker): the child stops itself at
+    ``run_timeout`` (Scrapy's CLOSESPIDER_TIMEOUT); the margin covers interpreter start-up and
+    a slow close."""
+    return run_timeout + min(30.0, max(5.0, run_timeout / 2))
+
+
 @dataclass
 class Child:
     """One running ``newswatch crawl`` child and the sources it crawls."""

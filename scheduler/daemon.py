@@ -36,7 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from crawler.config import Config, ConfigError, Source, load_config, resolve_config_path
 from crawler.processes import die_with_parent
 from scheduler.alerts.daemon_hook import ALERTS_EVERY, JOB_ID, DaemonAlerts
-from scheduler.child import Child
+from scheduler.child import Child, hard_limit
 from scheduler.logs import plural
 from scheduler.webchild import WebChild
 from storage.db import one_line
@@ -71,6 +71,9 @@ class DaemonOptions:
     lock_stale_after: float = LOCK_STALE_AFTER
     web: str | None = None
     """``HOST:PORT`` of a supervised web app (:mod:`scheduler.webchild`), or None."""
+    cluster: bool = False
+    """Queue runs for ``newswatch worker``s (PostgreSQL) instead of starting children."""
+    stalled_after: float = 30.0
 
 
 class DaemonAlreadyRunning(RuntimeError):
@@ -80,12 +83,6 @@ class DaemonAlreadyRunning(RuntimeError):
 def jitter_for(interval: float) -> float:
     """Spread each source's runs by up to 10 % of its interval (at most a minute)."""
     return min(interval * 0.1, MAX_JITTER)
-
-
-def hard_limit(run_timeout: float) -> float:
-    """When the daemon kills a run: the child stops itself at ``run_timeout`` (Scrapy's
-    CLOSESPIDER_TIMEOUT); the margin covers interpreter start-up and a slow close."""
-    return run_timeout + min(30.0, max(5.0, run_timeout / 2))
 
 
 class Daemon:
@@ -112,6 +109,7 @@ class Daemon:
             if options.web
             else None
         )
+        self.cluster: Any = None
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
@@ -120,7 +118,17 @@ class Daemon:
     # ------------------------------------------------------------------ lifecycle
 
     def run(self) -> int:
-        holder = self.store.acquire_daemon_lock(self.pid, self.host, self.opts.lock_stale_after)
+        stale_after = self.opts.lock_stale_after
+        if self.opts.cluster:
+            from scheduler.cluster.schedule import ClusterScheduler
+
+            self._install_signals()
+            self.cluster = ClusterScheduler(self.opts.db_url, self.opts.stalled_after)
+            if not self.cluster.wait_for_leadership(self.stopping):
+                self.cluster.close()
+                return 0
+            stale_after = 0.0  # the advisory lock is the authority: the old holder is gone
+        holder = self.store.acquire_daemon_lock(self.pid, self.host, stale_after)
         if holder is not None:
             raise DaemonAlreadyRunning(
                 f"another newswatch daemon (pid {holder['pid']} on {holder['host']}, "
@@ -128,7 +136,10 @@ class Daemon:
                 "this database; stop it first"
             )
         try:
-            aborted = self.store.abort_running_runs("daemon restarted: run was left running")
+            # Cluster workers own their runs (a dead worker's are aborted on recovery).
+            aborted = self.cluster is None and self.store.abort_running_runs(
+                "daemon restarted: run was left running"
+            )
             if aborted:
                 log.warning(
                     "marked %s left running by a previous process as aborted",
@@ -157,6 +168,8 @@ class Daemon:
             if not self.lost_lock:
                 self.store.release_daemon_lock(self.pid)
             self.store.close()
+            if self.cluster is not None:
+                self.cluster.close()
             if self.workdir is not None:
                 shutil.rmtree(self.workdir, ignore_errors=True)
         if self.lost_lock:
@@ -339,6 +352,9 @@ class Daemon:
         return (urlsplit(source.url).hostname or name) if source is not None else name
 
     def _start_child(self, names: list[str]) -> None:
+        if self.cluster is not None:
+            self.cluster.dispatch(names, self._host, self._reschedule)
+            return
         cmd = [
             sys.executable,
             "-m",
@@ -476,6 +492,11 @@ class Daemon:
             if self.reload_requested.is_set():
                 self.reload_requested.clear()
                 self.reload()
+            if self.cluster is not None:
+                if not self.cluster.still_leader():
+                    self._lose_lock()
+                    return
+                self.cluster.tick()
             self._reap()
             self._dispatch()
             if self.web is not None:

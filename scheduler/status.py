@@ -42,9 +42,12 @@ def gather_status(cfg: Config, url: str) -> dict[str, Any]:
         r["configured"] = name in configured
         r["enabled"] = next((s.enabled for s in cfg.sources if s.name == name), False)
         r["failing"] = (r.get("consecutive_failures") or 0) >= FAILING_AFTER
+    from scheduler.cluster.state import cluster_status
+
     return {
         "daemon": daemon,
         "database": database,
         "sources": [rows[k] for k in sorted(rows)],
         "alerts": {k: alerts[k] for k in sorted(alerts)},
+        "cluster": cluster_status(url),
     }

@@ -226,6 +226,35 @@ class CrawlRun(Base):
     counts: Mapped[Any | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(255))
+    """The machine of the process that ran it (cluster workers: the worker's host)."""
+    worker: Mapped[int | None] = mapped_column(Integer)
+    """The pid of the cluster worker that started the crawl process (None for the daemon)."""
+
+
+class ClusterRetry(Base):
+    """One cluster job retried because its worker stopped beating (``newswatch status``)."""
+
+    __tablename__ = "cluster_retries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(Integer)
+    sources: Mapped[Any | None] = mapped_column(JSON)
+    retried_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+
+
+class ClusterWorker(Base):
+    """One live ``newswatch worker`` (its own heartbeat), for ``newswatch status``."""
+
+    __tablename__ = "cluster_workers"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime)
+    job_id: Mapped[int | None] = mapped_column(Integer)
+    current: Mapped[Any | None] = mapped_column(JSON)
 
 
 class DaemonLock(Base):
@@ -312,6 +341,8 @@ posts = Post.__table__
 skipped = Skipped.__table__
 crawl_runs = CrawlRun.__table__
 daemon_lock = DaemonLock.__table__
+cluster_retries = ClusterRetry.__table__
+cluster_workers = ClusterWorker.__table__
 robots_txt = RobotsTxt.__table__
 alert_rules = AlertRule.__table__
 alert_deliveries = AlertDelivery.__table__

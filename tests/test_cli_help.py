@@ -27,7 +27,11 @@ COMMANDS = {
     "status": ("--config", "--db", "--format"),
     "daemon": (
         "--config", "--db", "--log-level", "--log-format", "--log-file", "--run-timeout",
-        "--grace", "--max-children",
+        "--grace", "--max-children", "--cluster",
+    ),
+    "worker": (
+        "--config", "--db", "--log-level", "--log-format", "--concurrency", "--queues",
+        "--run-timeout",
     ),
 }  # fmt: skip
 

@@ -295,7 +295,7 @@ def test_toml_syntax_error_reports_line_and_column() -> None:
 
 def test_unknown_top_level_key(tmp_path: Path) -> None:
     msg = str(error_of(tmp_path, '[[source]]\nname = "a"\nurl = "https://a.example/"\n'))
-    assert "key 'source': unknown top-level key (valid: defaults, sources, alerts)" in msg
+    assert "key 'source': unknown top-level key (valid: defaults, sources, alerts, cluster)" in msg
     assert "did you mean 'sources'?" in msg
 
 

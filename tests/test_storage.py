@@ -24,7 +24,7 @@ from storage.search import get_article
 from storage.store import Store
 from storage.types import ArticleRecord, SourceInfo
 
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 
 SONORA = timezone(timedelta(hours=-7))
 

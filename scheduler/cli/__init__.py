@@ -22,6 +22,7 @@ from scheduler.cli.search import export_cmd, search_cmd, story_cmd
 from scheduler.cli.sources import sources_cmd
 from scheduler.cli.status import status_cmd
 from scheduler.cli.web import serve_cmd
+from scheduler.cli.worker import worker_cmd
 
 __all__ = ["app", "main"]
 
@@ -47,6 +48,7 @@ app.command("sources", cls=Command)(sources_cmd)
 app.command("status", cls=Command)(status_cmd)
 app.command("daemon", cls=Command)(daemon_cmd)
 app.command("serve", cls=Command)(serve_cmd)
+app.command("worker", cls=Command)(worker_cmd)
 app.add_typer(db_app, name="db")
 app.add_typer(alerts_app, name="alerts")
 

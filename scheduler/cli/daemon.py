@@ -68,6 +68,23 @@ def daemon_cmd(
             help="Also serve the web app there (such as 127.0.0.1:8080), restarted if it dies.",
         ),
     ] = None,
+    cluster: Annotated[
+        bool,
+        typer.Option(
+            "--cluster",
+            help="Queue runs for `newswatch worker`s (PostgreSQL) instead of crawling here; "
+            "also [cluster] enabled = true in the sources file.",
+        ),
+    ] = False,
+    stalled_after: Annotated[
+        float,
+        typer.Option(
+            "--stalled-after",
+            min=1,
+            hidden=True,
+            help="Seconds without a worker heartbeat after which its jobs are retried.",
+        ),
+    ] = 30,
 ) -> None:
     """Run in the foreground and crawl every enabled source on its interval, until SIGTERM.
 
@@ -79,9 +96,14 @@ def daemon_cmd(
         setup_logging(log_level, log_format, log_file)
         cfg = load_config(config)
         analysis_files()
+        url = db_url(db, create=True)
+        if cluster or cfg.cluster:
+            from scheduler.cli.worker import require_postgres
+
+            require_postgres(url)
         opts = DaemonOptions(
             config_path=cfg.path,
-            db_url=db_url(db, create=True),
+            db_url=url,
             run_timeout=run_timeout,
             grace=grace,
             max_children=max_children,
@@ -89,6 +111,8 @@ def daemon_cmd(
             log_format=log_format,
             lock_stale_after=lock_stale_after,
             web=check_web(web),
+            cluster=cluster or cfg.cluster,
+            stalled_after=stalled_after,
         )
         try:
             code = Daemon(opts).run()

@@ -39,4 +39,10 @@ def upgrade_cmd(db: DbOpt = None) -> None:
 def _report(url: str) -> None:
     engine = get_engine(url)
     where = engine.url.render_as_string(hide_password=True)
-    stdout.print(Text(f"database ready: {where} (schema {current_revision(engine)})"))
+    queue = ""
+    if engine.dialect.name == "postgresql":
+        from scheduler.cluster.app import ensure_schema, schema_version
+
+        ensure_schema(url)
+        queue = f"; task queue: procrastinate {schema_version(url)}"
+    stdout.print(Text(f"database ready: {where} (schema {current_revision(engine)}{queue})"))

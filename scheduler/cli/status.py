@@ -36,6 +36,10 @@ def status_cmd(
         print(json.dumps(status, ensure_ascii=False, indent=2, default=_json_default))
         return
     _print_daemon(status["daemon"])
+    if status.get("cluster"):
+        from scheduler.cli.cluster_status import print_cluster
+
+        print_cluster(status["cluster"])
     _print_database(status["database"])
     _print_sources(status["sources"])
     _print_alerts(status.get("alerts") or {})
