@@ -110,6 +110,59 @@ def char_counts(old: str, new: str) -> tuple[int, int]:
     return added, removed
 
 
+DIFF_FIELDS = ("title", "description", "authors", "published_at", "updated_at", "text")
+"""The fields a diff shows, in reading order (headline first, the body last)."""
+LISTED_FIELDS = (
+    "version", "fetched_at", "replaced_at", "changed", "minor", "chars_added", "chars_removed",
+    "title", "content_hash", "current", "withdrawn_at",
+)  # fmt: skip
+"""What a listing of versions shows of each (the text is left to the diff)."""
+
+
+def field_text(value: Any) -> str:
+    """A version field as the text a diff compares (authors joined, no value empty)."""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def check_diff_number(versions: list[dict[str, Any]], n: int) -> None:
+    """Raise ValueError unless version ``n`` has a next one to diff against."""
+    if 1 <= n < len(versions):
+        return
+    if len(versions) < 2:
+        raise ValueError(f"{n}: the article has one version, nothing changed yet")
+    last = f" to {len(versions) - 1}" if len(versions) > 2 else ""
+    raise ValueError(f"{n}: the article has {len(versions)} version(s), so N is 1{last}")
+
+
+def diff_pieces(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    """Per changed field (in :data:`DIFF_FIELDS` order): the word diff from ``old`` to the next
+    version ``new``. A withdrawal alone changes no field, so it has no pieces."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for name in DIFF_FIELDS:
+        before, after = field_text(old.get(name)), field_text(new.get(name))
+        if name in old["changed"] and before != after:
+            out[name] = word_diff(before, after)
+    return out
+
+
+def diff_record(versions: list[dict[str, Any]], n: int) -> dict[str, Any]:
+    """What changed from version ``n`` to ``n + 1`` as a record (``diff`` in the plain
+    ``[-removed-]{+added+}`` form per field); ValueError for an ``n`` with no next version."""
+    check_diff_number(versions, n)
+    old = versions[n - 1]
+    pieces = diff_pieces(old, versions[n])
+    return {
+        "from": n,
+        "to": n + 1,
+        "replaced_at": old["replaced_at"],
+        "changed": old["changed"],
+        "minor": old["minor"],
+        "diff": {name: plain_diff(p) for name, p in pieces.items()},
+    }
+
+
 _PREVIOUS = (
     "id", "title", "text", "authors", "published_at", "updated_at", "description",
     "content_hash", "fetched_at",
@@ -273,7 +326,8 @@ def changed_since(
 
 def change_summary(engine: Engine, article_ids: list[int]) -> dict[int, dict[str, Any]]:
     """For the articles among ``article_ids`` that changed: how many versions they have
-    (``versions``), when the last change was recorded and whether it was substantive."""
+    (``versions``), when the last change was recorded, whether it was substantive, and when the
+    article was withdrawn (``withdrawn_at``, None while its page is there)."""
     v = article_versions.c
     if not article_ids:
         return {}
@@ -282,9 +336,18 @@ def change_summary(engine: Engine, article_ids: list[int]) -> dict[int, dict[str
         .where(v.article_id.in_(article_ids))
         .group_by(v.article_id)
     )
+    gone = select(articles.c.id, articles.c.withdrawn_at).where(
+        articles.c.id.in_(article_ids), articles.c.withdrawn_at.is_not(None)
+    )
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
+        withdrawn = dict(conn.execute(gone).all())
     return {
-        ident: {"versions": count + 1, "last_change": iso(last), "only_minor": bool(all_minor)}
+        ident: {
+            "versions": count + 1,
+            "last_change": iso(last),
+            "only_minor": bool(all_minor),
+            "withdrawn_at": iso(withdrawn.get(ident)),
+        }
         for ident, count, last, all_minor in rows
     }
