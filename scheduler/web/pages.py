@@ -212,7 +212,7 @@ def sources_page(request: Request) -> HTMLResponse:
     lang = _lang(request)
     web = request.app.state.web
     try:
-        cfg = load_config(web.config_path) if web.config_path else Config()
+        cfg = load_config(web.config_path) if web.config_path else Config(None)
     except ConfigError as exc:
         return _error(request, lang, 500, "sources", str(exc).splitlines()[0])
     status = gather_status(cfg, web.db_url)
