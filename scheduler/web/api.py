@@ -281,7 +281,7 @@ def sources_endpoint(request: Request) -> list[dict[str, Any]]:
 
 @router.get("/status")
 def status_endpoint(request: Request) -> dict[str, Any]:
-    """What ``newswatch status --format json`` prints: daemon, database and sources."""
+    """What ``newswatch status --format json`` prints: daemon, database, sources and alerts."""
     return jsonable_encoder(_status(request))
 
 
