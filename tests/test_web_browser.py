@@ -220,6 +220,8 @@ def test_an_edited_article_shows_its_versions_and_a_folded_diff(server, page):
     body = change.locator('[data-field="text"]')
     assert body.locator(".diff-old del").inner_text() == "Tres"
     assert body.locator(".diff-new ins").inner_text() == "Siete"
-    assert change.locator('[data-field="title"] .diff-old del').inner_text() == "en Culiacán"
+    assert (
+        change.locator('[data-field="title"] .diff-old del').inner_text().strip() == "en Culiacán"
+    )
     struck = body.locator(".diff-old del").evaluate("e => getComputedStyle(e).textDecorationLine")
     assert struck == "line-through"
