@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import zstandard
-from sqlalchemy import Connection, Engine, Integer, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from storage.minor import is_minor
 from storage.models import article_versions, articles
@@ -324,17 +324,20 @@ def changed_since(
     ]
 
 
+EVENTS = frozenset({"withdrawn", "restored"})
+"""What a version may record besides changed fields: the page went away, or came back."""
+
+
 def change_summary(engine: Engine, article_ids: list[int]) -> dict[int, dict[str, Any]]:
     """For the articles among ``article_ids`` that changed: how many versions they have
-    (``versions``), when the last change was recorded, whether it was substantive, and when the
+    (``versions``), how many of those changed a field (``edits``: a withdrawal is not an
+    edit), when the last change was recorded, whether every edit was minor, and when the
     article was withdrawn (``withdrawn_at``, None while its page is there)."""
     v = article_versions.c
     if not article_ids:
         return {}
-    stmt = (
-        select(v.article_id, func.count(), func.max(v.replaced_at), func.min(v.minor.cast(Integer)))
-        .where(v.article_id.in_(article_ids))
-        .group_by(v.article_id)
+    stmt = select(v.article_id, v.changed, v.minor, v.replaced_at).where(
+        v.article_id.in_(article_ids)
     )
     gone = select(articles.c.id, articles.c.withdrawn_at).where(
         articles.c.id.in_(article_ids), articles.c.withdrawn_at.is_not(None)
@@ -342,12 +345,23 @@ def change_summary(engine: Engine, article_ids: list[int]) -> dict[int, dict[str
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
         withdrawn = dict(conn.execute(gone).all())
+    out: dict[int, dict[str, Any]] = {}
+    for ident, changed, minor, replaced in rows:
+        item = out.setdefault(
+            ident, {"versions": 1, "edits": 0, "last": replaced, "only_minor": True}
+        )
+        item["versions"] += 1
+        item["last"] = max(item["last"], replaced)
+        if set(changed or []) - EVENTS:
+            item["edits"] += 1
+            item["only_minor"] = item["only_minor"] and bool(minor)
     return {
         ident: {
-            "versions": count + 1,
-            "last_change": iso(last),
-            "only_minor": bool(all_minor),
+            "versions": item["versions"],
+            "edits": item["edits"],
+            "last_change": iso(item["last"]),
+            "only_minor": item["only_minor"] and item["edits"] > 0,
             "withdrawn_at": iso(withdrawn.get(ident)),
         }
-        for ident, count, last, all_minor in rows
+        for ident, item in out.items()
     }

@@ -125,7 +125,9 @@ def test_story_page_marks_the_edited_copy_and_links_to_its_versions(client, corp
     assert link and link.group(1) == f"/articles/{ids['copy']}?lang_ui=es#versions"
     assert link.group(2).strip() == "editado 2 veces"
     seed = re.search(r'<li class="copy[^"]*" data-source="tribuna">(.*?)</li>', html, re.S)
-    assert seed and 'class="badge withdrawn">retirado<' in seed.group(1)
+    assert seed and 'class="edited' not in seed.group(1)  # a withdrawal is not an edit
+    badge = re.search(r'<a class="badge withdrawn" href="([^"]+)"[^>]*>retirado</a>', seed.group(1))
+    assert badge and badge.group(1) == f"/articles/{ids['seed']}?lang_ui=es#versions"
     english = client.get(f"/stories/{ids['seed']}?lang_ui=en").text
     assert "edited 2 times" in english and ">withdrawn<" in english
 

@@ -148,6 +148,10 @@ def print_story_changes(url: str, records: list[dict[str, Any]]) -> None:
     summary = change_summary(get_engine(url), [r["id"] for r in records])
     for ident, info in sorted(summary.items()):
         kind = "only minor edits" if info["only_minor"] else "edited"
+        if info["withdrawn_at"]:
+            kind = f"withdrawn {local_time(info['withdrawn_at'])}" + (
+                f", {kind}" if info["edits"] else ""
+            )
         stdout.print(
             Text(
                 f"article {ident}: {kind}, {info['versions']} versions, last change "
