@@ -126,10 +126,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "field_description": ("descripción", "description"),
     "field_withdrawn": ("retirado", "withdrawn"),
     "field_restored": ("restaurado", "restored"),
-    "withdrawn_banner": ("Retirado: la página del medio ya no existe (404/410) desde {when}. "
-                         "Se conserva aquí tal como se publicó.",
-                         "Withdrawn: the outlet's page is gone (404/410) since {when}. "
-                         "It is kept here as it was published."),
+    "withdrawn_banner": ("la página del medio ya no existe (404/410) desde {when}; aquí se "
+                         "conserva la última versión descargada.",
+                         "the outlet's page is gone (404/410) since {when}; the last version "
+                         "fetched is kept here."),
     "withdrawn_badge": ("retirado", "withdrawn"),
     "edits_one": ("editado 1 vez", "edited once"),
     "edits_many": ("editado {n} veces", "edited {n} times"),
