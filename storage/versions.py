@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import zstandard
-from sqlalchemy import Connection, Engine, Integer, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from storage.minor import is_minor
 from storage.models import article_versions, articles
@@ -119,6 +119,59 @@ def char_counts(old: str, new: str) -> tuple[int, int]:
         elif op == "-":
             removed += len(text)
     return added, removed
+
+
+DIFF_FIELDS = ("title", "description", "authors", "published_at", "updated_at", "text")
+"""The fields a diff shows, in reading order (headline first, the body last)."""
+LISTED_FIELDS = (
+    "version", "fetched_at", "replaced_at", "changed", "minor", "chars_added", "chars_removed",
+    "title", "content_hash", "current", "withdrawn_at",
+)  # fmt: skip
+"""What a listing of versions shows of each (the text is left to the diff)."""
+
+
+def field_text(value: Any) -> str:
+    """A version field as the text a diff compares (authors joined, no value empty)."""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)
+
+
+def check_diff_number(versions: list[dict[str, Any]], n: int) -> None:
+    """Raise ValueError unless version ``n`` has a next one to diff against."""
+    if 1 <= n < len(versions):
+        return
+    if len(versions) < 2:
+        raise ValueError(f"{n}: the article has one version, nothing changed yet")
+    last = f" to {len(versions) - 1}" if len(versions) > 2 else ""
+    raise ValueError(f"{n}: the article has {len(versions)} version(s), so N is 1{last}")
+
+
+def diff_pieces(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
+    """Per changed field (in :data:`DIFF_FIELDS` order): the word diff from ``old`` to the next
+    version ``new``. A withdrawal alone changes no field, so it has no pieces."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for name in DIFF_FIELDS:
+        before, after = field_text(old.get(name)), field_text(new.get(name))
+        if name in old["changed"] and before != after:
+            out[name] = word_diff(before, after)
+    return out
+
+
+def diff_record(versions: list[dict[str, Any]], n: int) -> dict[str, Any]:
+    """What changed from version ``n`` to ``n + 1`` as a record (``diff`` in the plain
+    ``[-removed-]{+added+}`` form per field); ValueError for an ``n`` with no next version."""
+    check_diff_number(versions, n)
+    old = versions[n - 1]
+    pieces = diff_pieces(old, versions[n])
+    return {
+        "from": n,
+        "to": n + 1,
+        "replaced_at": old["replaced_at"],
+        "changed": old["changed"],
+        "minor": old["minor"],
+        "diff": {name: plain_diff(p) for name, p in pieces.items()},
+    }
 
 
 _PREVIOUS = (
@@ -300,20 +353,44 @@ def changed_since(
     ]
 
 
+EVENTS = frozenset({"withdrawn", "restored"})
+"""What a version may record besides changed fields: the page went away, or came back."""
+
+
 def change_summary(engine: Engine, article_ids: list[int]) -> dict[int, dict[str, Any]]:
     """For the articles among ``article_ids`` that changed: how many versions they have
-    (``versions``), when the last change was recorded and whether it was substantive."""
+    (``versions``), how many of those changed a field (``edits``: a withdrawal is not an
+    edit), when the last change was recorded, whether every edit was minor, and when the
+    article was withdrawn (``withdrawn_at``, None while its page is there)."""
     v = article_versions.c
     if not article_ids:
         return {}
-    stmt = (
-        select(v.article_id, func.count(), func.max(v.replaced_at), func.min(v.minor.cast(Integer)))
-        .where(v.article_id.in_(article_ids))
-        .group_by(v.article_id)
+    stmt = select(v.article_id, v.changed, v.minor, v.replaced_at).where(
+        v.article_id.in_(article_ids)
+    )
+    gone = select(articles.c.id, articles.c.withdrawn_at).where(
+        articles.c.id.in_(article_ids), articles.c.withdrawn_at.is_not(None)
     )
     with engine.connect() as conn:
         rows = conn.execute(stmt).all()
+        withdrawn = dict(conn.execute(gone).all())
+    out: dict[int, dict[str, Any]] = {}
+    for ident, changed, minor, replaced in rows:
+        item = out.setdefault(
+            ident, {"versions": 1, "edits": 0, "last": replaced, "only_minor": True}
+        )
+        item["versions"] += 1
+        item["last"] = max(item["last"], replaced)
+        if set(changed or []) - EVENTS:
+            item["edits"] += 1
+            item["only_minor"] = item["only_minor"] and bool(minor)
     return {
-        ident: {"versions": count + 1, "last_change": iso(last), "only_minor": bool(all_minor)}
-        for ident, count, last, all_minor in rows
+        ident: {
+            "versions": item["versions"],
+            "edits": item["edits"],
+            "last_change": iso(item["last"]),
+            "only_minor": item["only_minor"] and item["edits"] > 0,
+            "withdrawn_at": iso(withdrawn.get(ident)),
+        }
+        for ident, item in out.items()
     }

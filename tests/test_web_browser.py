@@ -192,3 +192,36 @@ def test_a_script_title_shows_as_text_and_runs_nothing(server, page, tmp_path):
     page.screenshot(path=str(tmp_path / "article.png"), full_page=True)
     page.goto(base + "/")
     assert page.locator("li.hit h2", has_text=HOSTILE_TITLE).count() == 1
+
+
+def test_an_edited_article_shows_its_versions_and_a_folded_diff(server, page):
+    """A real store update on the served database: the article page lists both versions and
+    the substantive change's diff is open, styled by the stylesheet (no inline style)."""
+    import dataclasses
+    from datetime import timedelta
+
+    from storage.store import Store
+    from tests.test_clusters import T0, record
+
+    base, db = server
+    text = "Tres personas murieron en un ataque armado en Culiacán, informó la fiscalía."
+    store = Store(f"sqlite:///{db}")
+    try:
+        (first,) = store.store([record("borderreport", "editada", text, T0, "Ataque en Culiacán")])
+        edited = record("borderreport", "editada", text.replace("Tres", "Siete"), T0, "Ataque")
+        store.store([dataclasses.replace(edited, fetched_at=T0 + timedelta(hours=4))])
+    finally:
+        store.close()
+    page.goto(f"{base}/articles/{first.article_id}")
+    versions = page.locator("#versions")
+    assert "Versiones (2)" in versions.locator("h2").inner_text()
+    change = versions.locator("details.change").first
+    assert change.get_attribute("open") is not None
+    body = change.locator('[data-field="text"]')
+    assert body.locator(".diff-old del").inner_text() == "Tres"
+    assert body.locator(".diff-new ins").inner_text() == "Siete"
+    assert (
+        change.locator('[data-field="title"] .diff-old del').inner_text().strip() == "en Culiacán"
+    )
+    struck = body.locator(".diff-old del").evaluate("e => getComputedStyle(e).textDecorationLine")
+    assert struck == "line-through"

@@ -27,14 +27,17 @@ from scheduler.cli.common import (
     stdout,
 )
 from storage.db import get_engine
-from storage.versions import change_summary, history, plain_diff, word_diff
+from storage.versions import (
+    LISTED_FIELDS,
+    change_summary,
+    diff_record,
+    field_text,
+    history,
+    plain_diff,
+    word_diff,
+)
 
 MAX_ID = 2**63 - 1
-DIFF_FIELDS = ("title", "description", "authors", "published_at", "updated_at", "text")
-LIST_KEYS = (
-    "version", "fetched_at", "replaced_at", "changed", "minor", "chars_added", "chars_removed",
-    "title", "content_hash", "current", "withdrawn_at",
-)  # fmt: skip
 
 
 def history_cmd(
@@ -67,7 +70,7 @@ def history_cmd(
 
 
 def _listed(version: dict[str, Any]) -> dict[str, Any]:
-    return {key: version.get(key) for key in LIST_KEYS}
+    return {key: version.get(key) for key in LISTED_FIELDS}
 
 
 def _print_table(article_id: int, versions: list[dict[str, Any]]) -> None:
@@ -93,24 +96,13 @@ def _print_table(article_id: int, versions: list[dict[str, Any]]) -> None:
 
 
 def _show_diff(versions: list[dict[str, Any]], n: int, fmt: str) -> None:
-    if n >= len(versions):
-        raise UsageError(
-            f"--diff {n}: the article has {len(versions)} version(s), so N is 1"
-            + (f" to {len(versions) - 1}" if len(versions) > 2 else "")
-            if len(versions) > 1
-            else f"--diff {n}: the article has one version, nothing changed yet"
-        )
+    try:
+        record = diff_record(versions, n)
+    except ValueError as exc:
+        raise UsageError(f"--diff {exc}") from None
     old, new = versions[n - 1], versions[n]
-    fields = [f for f in DIFF_FIELDS if f in old["changed"] and _text(old[f]) != _text(new[f])]
+    fields = list(record["diff"])
     if fmt != "table":
-        record = {
-            "from": n,
-            "to": n + 1,
-            "replaced_at": old["replaced_at"],
-            "changed": old["changed"],
-            "minor": old["minor"],
-            "diff": {f: plain_diff(word_diff(_text(old[f]), _text(new[f]))) for f in fields},
-        }
         if fmt == "json":
             sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
         else:
@@ -130,13 +122,7 @@ def _show_diff(versions: list[dict[str, Any]], n: int, fmt: str) -> None:
         stdout.print(Text("the withdrawn page is back"))
     for field in fields:
         stdout.print(Text(f"{field}:", style="bold"))
-        stdout.print(_rendered(word_diff(_text(old[field]), _text(new[field]))))
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return "" if value is None else str(value)
+        stdout.print(_rendered(word_diff(field_text(old[field]), field_text(new[field]))))
 
 
 def _rendered(pieces: list[tuple[str, str]]) -> Text:
@@ -162,6 +148,10 @@ def print_story_changes(url: str, records: list[dict[str, Any]]) -> None:
     summary = change_summary(get_engine(url), [r["id"] for r in records])
     for ident, info in sorted(summary.items()):
         kind = "only minor edits" if info["only_minor"] else "edited"
+        if info["withdrawn_at"]:
+            kind = f"withdrawn {local_time(info['withdrawn_at'])}" + (
+                f", {kind}" if info["edits"] else ""
+            )
         stdout.print(
             Text(
                 f"article {ident}: {kind}, {info['versions']} versions, last change "

@@ -34,10 +34,11 @@ from scheduler.filters import (
     parse_when,
     resolve_entities,
 )
-from storage.db import StorageError, one_line
+from storage.db import StorageError, get_engine, one_line
 from storage.search import Analysis, QueryError, export, facets, get_article, search, story
 from storage.search import write_records as write_records_to
 from storage.store import Store
+from storage.versions import LISTED_FIELDS, diff_pieces, diff_record, history
 
 router = APIRouter(tags=["api"])
 MAX_ID = 2**63 - 1
@@ -223,6 +224,40 @@ def article_endpoint(request: Request, ident: int) -> dict[str, Any]:
     return record
 
 
+VERSION_FIELDS = (
+    *LISTED_FIELDS, "authors", "published_at", "updated_at", "description", "text",
+)  # fmt: skip
+
+
+@router.get("/articles/{ident}/versions")
+def versions_endpoint(
+    request: Request,
+    ident: int,
+    diff: Annotated[
+        int | None, Query(ge=1, description="What changed from version N to N+1")
+    ] = None,
+) -> dict[str, Any]:
+    """Every version of an article, oldest first, the current one last, each with its full
+    text (what ``newswatch history --format json`` lists, plus the text); with ``diff=N`` the
+    word diff from version N to N+1 instead: per field the ``[-removed-]{+added+}`` form
+    (``diff``) and the pieces (``pieces``: ``["=", kept]``, ``["-", removed]``, ``["+", added]``)."""
+    versions = history(get_engine(_db(request)), _id(ident))
+    if versions is None:
+        raise NotFound(f"no article with id {ident}")
+    current = versions[-1]
+    head = {"id": ident, "source": current["source"], "url": current["url"]}
+    if diff is not None:
+        try:
+            record = diff_record(versions, diff)
+        except ValueError as exc:
+            raise UsageError(f"diff {exc}") from None
+        pieces = diff_pieces(versions[diff - 1], versions[diff])
+        record["pieces"] = {name: [list(p) for p in parts] for name, parts in pieces.items()}
+        return head | record
+    listed = [{key: v.get(key) for key in VERSION_FIELDS} for v in versions]
+    return head | {"withdrawn_at": current["withdrawn_at"], "versions": listed}
+
+
 @router.get("/articles/{ident}/raw", response_class=Response)
 def article_raw(request: Request, ident: int) -> Response:
     """The page as fetched, as text/plain in a sandbox: it is evidence, never a page to run."""
@@ -246,7 +281,7 @@ def sources_endpoint(request: Request) -> list[dict[str, Any]]:
 
 @router.get("/status")
 def status_endpoint(request: Request) -> dict[str, Any]:
-    """What ``newswatch status --format json`` prints: daemon, database and sources."""
+    """What ``newswatch status --format json`` prints: daemon, database, sources and alerts."""
     return jsonable_encoder(_status(request))
 
 

@@ -102,6 +102,45 @@ STRINGS: dict[str, tuple[str, str]] = {
     "ok": ("Bien", "OK"),
     "disabled": ("Desactivada", "Disabled"),
     "never": ("nunca", "never"),
+    "versions": ("Versiones", "Versions"),
+    "versions_intro": ("Cada vez que el medio cambió el artículo se guardó la versión anterior.",
+                       "Each time the outlet changed the article, the previous version was kept."),
+    "version": ("Versión", "Version"),
+    "current": ("actual", "current"),
+    "replaced": ("Reemplazada", "Replaced"),
+    "changed": ("Cambios", "Changes"),
+    "chars_added": ("+ caracteres", "+ characters"),
+    "chars_removed": ("− caracteres", "− characters"),
+    "minor": ("menor", "minor"),
+    "minor_note": ("Cambio menor (espacios, puntuación, lugar y fecha o crédito): {what}",
+                   "Minor change (whitespace, punctuation, dateline or credit): {what}"),
+    "change_title": ("Versión {old} → {new}", "Version {old} → {new}"),
+    "diff_old": ("Antes", "Before"),
+    "diff_new": ("Después", "After"),
+    "no_field_change": ("Ningún campo del texto cambió.", "No field of the text changed."),
+    "field_title": ("título", "title"),
+    "field_text": ("texto", "text"),
+    "field_authors": ("autores", "authors"),
+    "field_published_at": ("fecha de publicación", "publication date"),
+    "field_updated_at": ("fecha de actualización", "update date"),
+    "field_description": ("descripción", "description"),
+    "field_withdrawn": ("retirado", "withdrawn"),
+    "field_restored": ("restaurado", "restored"),
+    "withdrawn_banner": ("la página del medio ya no existe (404/410) desde {when}; aquí se "
+                         "conserva la última versión descargada.",
+                         "the outlet's page is gone (404/410) since {when}; the last version "
+                         "fetched is kept here."),
+    "withdrawn_badge": ("retirado", "withdrawn"),
+    "edits_one": ("editado 1 vez", "edited once"),
+    "edits_many": ("editado {n} veces", "edited {n} times"),
+    "edits_minor": ("solo cambios menores", "only minor changes"),
+    "last_change": ("último cambio: {when}", "last change: {when}"),
+    "alerts": ("Alertas con entregas pendientes o fallidas",
+               "Alerts with pending or failing deliveries"),
+    "alert_rule": ("Regla", "Rule"),
+    "pending": ("Pendientes", "Pending"),
+    "failing_deliveries": ("Fallidas", "Failing"),
+    "last_sent": ("Último envío", "Last sent"),
     "language_switch": ("English", "Español"),
     "months": ("ene feb mar abr may jun jul ago sep oct nov dic",
                "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec"),
@@ -133,6 +172,13 @@ def translate(lang: str, key: str, **values: object) -> str:
     es, en = STRINGS[key]
     text = en if lang == "en" else es
     return text.format(**values) if values else text
+
+
+def field_label(lang: str, name: str) -> str:
+    """A version field or event (``title``, ``withdrawn``…) by its interface name; an unknown
+    one as stored, so a field added later still shows."""
+    key = f"field_{name}"
+    return translate(lang, key) if key in STRINGS else name
 
 
 def plural(lang: str, key: str, n: int) -> str:

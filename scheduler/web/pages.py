@@ -20,10 +20,12 @@ from scheduler.cli.common import UsageError, parse_when
 from scheduler.status import gather_status
 from scheduler.web import i18n, render
 from scheduler.web.results import newest_stories, search_facets
-from storage.db import StorageError
+from scheduler.web.versions import article_history
+from storage.db import StorageError, get_engine
 from storage.search import Analysis, QueryError, get_article, parse_query, search, story
 from storage.search.activity import article_extra, daily_counts
 from storage.textfold import fold
+from storage.versions import change_summary
 
 router = APIRouter(include_in_schema=False)
 
@@ -49,6 +51,7 @@ def _render(
         "t": partial(i18n.translate, lang),
         "when": partial(i18n.format_datetime, lang),
         "plural": partial(i18n.plural, lang),
+        "field": partial(i18n.field_label, lang),
     }
     return request.app.state.templates.TemplateResponse(
         request,
@@ -163,9 +166,10 @@ def story_page(request: Request, ident: int) -> HTMLResponse:
     query = request.query_params.get("q")
     names = [e.get("name") for e in rep.get("entities") or [] if isinstance(e, dict)]
     text = render.highlight(rep.get("text"), _terms(query), [n for n in names if n])
+    edits = change_summary(get_engine(request.app.state.web.db_url), [c["id"] for c in copies])
     return _render(
         request, "story.html", lang, copies=copies, rep=rep, query=query,
-        paragraphs=render.paragraphs(text), posts=_story_posts(copies),
+        paragraphs=render.paragraphs(text), posts=_story_posts(copies), edits=edits,
     )  # fmt: skip
 
 
@@ -197,8 +201,9 @@ def article_page(request: Request, ident: int) -> HTMLResponse:
     names = [e.get("name") for e in record.get("entities") or [] if isinstance(e, dict)]
     text = render.highlight(record.get("text"), [], [n for n in names if n])
     return _render(
-        request, "article.html", lang, a=record, extra=extra, paragraphs=render.paragraphs(text)
-    )
+        request, "article.html", lang, a=record, extra=extra, paragraphs=render.paragraphs(text),
+        history=article_history(url, ident),
+    )  # fmt: skip
 
 
 @router.get("/sources", response_class=HTMLResponse)
@@ -207,7 +212,7 @@ def sources_page(request: Request) -> HTMLResponse:
     lang = _lang(request)
     web = request.app.state.web
     try:
-        cfg = load_config(web.config_path) if web.config_path else Config()
+        cfg = load_config(web.config_path) if web.config_path else Config(None)
     except ConfigError as exc:
         return _error(request, lang, 500, "sources", str(exc).splitlines()[0])
     status = gather_status(cfg, web.db_url)
@@ -216,4 +221,10 @@ def sources_page(request: Request) -> HTMLResponse:
     for row in rows:
         row["spark"] = render.sparkline(counts.get(row["name"], [0] * 30))
         row["per_day"] = counts.get(row["name"], [0] * 30)
-    return _render(request, "sources.html", lang, sources=rows, render=render)
+    waiting = [
+        (rule, c)
+        for rule, c in (status.get("alerts") or {}).items()
+        if c["pending"] or c["failing"]
+    ]
+    alerts = sorted(waiting, key=lambda item: (not item[1]["failing"], item[0]))
+    return _render(request, "sources.html", lang, sources=rows, render=render, alerts=alerts)

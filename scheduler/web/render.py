@@ -83,6 +83,48 @@ def paragraphs(markup: Markup) -> list[Markup]:
     return result
 
 
+DIFF_CONTEXT = 160
+"""Characters of unchanged text kept each side of a change in a diff column; longer unchanged
+runs are cut to an ellipsis, so one changed number does not scroll the whole article twice."""
+
+
+def diff_columns(
+    pieces: list[tuple[str, str]], context: int | None = DIFF_CONTEXT
+) -> tuple[Markup, Markup]:
+    """A word diff (:func:`storage.versions.word_diff` pieces) as two columns: the old text
+    with removed words in ``<del>``, the new one with added words in ``<ins>``. Every piece is
+    escaped before any tag is added; line breaks stay text (the stylesheet keeps them)."""
+    old: list[str] = []
+    new: list[str] = []
+    last = len(pieces) - 1
+    for i, (op, text) in enumerate(pieces):
+        safe = str(escape(text))
+        if op == "-":
+            old.append(f"<del>{safe}</del>")
+        elif op == "+":
+            new.append(f"<ins>{safe}</ins>")
+        else:
+            kept = _elide(text, context, head=i > 0, tail=i < last)
+            old.append(kept)
+            new.append(kept)
+    return Markup("".join(old)), Markup("".join(new))
+
+
+def _elide(text: str, context: int | None, *, head: bool, tail: bool) -> str:
+    """Unchanged ``text`` escaped, its middle cut when long: kept are ``context`` characters
+    after the change before it (``head``) and before the change after it (``tail``)."""
+    if context is None or len(text) <= 2 * context + 20:
+        return str(escape(text))
+    start = text[:context] if head else ""
+    end = text[-context:] if tail else ""
+    if " " in start[context // 2 :]:
+        start = start[: start.rindex(" ") + 1]
+    if " " in end[: context // 2]:
+        end = end[end.index(" ") :]
+    gap = '<span class="elided">…</span>'
+    return f"{escape(start)}{gap}{escape(end)}"
+
+
 def search_url(params: dict[str, Any], *, path: str = "/search", **changes: Any) -> str:
     """The search URL for ``params`` with ``changes`` applied: a value of None removes a key, a
     ``(key, value)`` in ``toggle`` adds or removes one value of a repeatable filter. Changing
