@@ -123,7 +123,7 @@ def test_sources_and_status(client):
     assert by_name["tribuna"]["articles_total"] >= 1
     assert {"articles_24h", "articles_7d", "failing"} <= set(by_name["tribuna"])
     status = client.get("/api/v1/status").json()
-    assert set(status) == {"daemon", "database", "sources", "alerts"}
+    assert set(status) == {"daemon", "database", "sources", "alerts", "cluster"}
 
 
 def test_export_streams_jsonl_and_csv_with_the_filters(client):
