@@ -1,6 +1,7 @@
 """The web app at corpus scale: ``/api/v1/search`` and the HTML search page against the CLI's
 search, and the story page, on the search benchmark's corpus (100,000 generated articles; 2,000
-with ``--quick``).
+with ``--quick``; ``NEWSWATCH_BENCH_WEB_DB=path`` reuses an existing SQLite file of that corpus,
+which saves the minutes of building it).
 
 In the same run, on the same database: the CLI search p95 (:func:`tests.bench.bench_search.
 time_queries`, ``storage.search.search`` exactly as ``newswatch search`` calls it), then the
@@ -14,6 +15,7 @@ validation, JSON), timed like the CLI's (one cold pass, median of three). Target
 from __future__ import annotations
 
 import http.client
+import os
 import random
 import statistics
 import tempfile
@@ -126,9 +128,11 @@ def run(quick: bool = False) -> Iterator[dict]:
     from storage.search import search
 
     total = 2_000 if quick else 100_000
+    reuse = os.environ.get("NEWSWATCH_BENCH_WEB_DB", "").strip()
     with tempfile.TemporaryDirectory(prefix="nw-web-") as tmp:
-        url = f"sqlite:///{Path(tmp) / 'web.sqlite'}"
-        build(url, total)
+        url = f"sqlite:///{reuse or Path(tmp) / 'web.sqlite'}"
+        if not reuse:
+            build(url, total)
         dispose_engines()
         cli = time_queries(url)
         cli_p95 = percentile(cli.timings, 95)
