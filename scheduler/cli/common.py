@@ -53,6 +53,12 @@ LogOpt = Annotated[
         "--log-level", help="DEBUG, INFO, WARNING or ERROR (default $NEWSWATCH_LOG_LEVEL)."
     ),
 ]
+RunTimeoutOpt = Annotated[
+    float,
+    typer.Option("--run-timeout", min=1, max=7 * 86400, help="Time limit of one crawl run (s)."),
+]
+"""A scheduled run's time limit, the same for the daemon's children and a worker's jobs."""
+DEFAULT_RUN_TIMEOUT = 15 * 60
 LogFormatOpt = Annotated[
     str, typer.Option("--log-format", help="text, or json (one object per line).")
 ]

@@ -11,10 +11,12 @@ from rich.text import Text
 from crawler import settings
 from crawler.config import load_config
 from scheduler.cli.common import (
+    DEFAULT_RUN_TIMEOUT,
     ConfigOpt,
     DbOpt,
     LogFormatOpt,
     LogOpt,
+    RunTimeoutOpt,
     UsageError,
     db_url,
     friendly_errors,
@@ -29,12 +31,7 @@ def daemon_cmd(
     config: ConfigOpt = None,
     db: DbOpt = None,
     log_level: LogOpt = None,
-    run_timeout: Annotated[
-        float,
-        typer.Option(
-            "--run-timeout", min=1, max=7 * 86400, help="Time limit of one crawl run (s)."
-        ),
-    ] = 15 * 60,
+    run_timeout: RunTimeoutOpt = DEFAULT_RUN_TIMEOUT,
     grace: Annotated[
         float,
         typer.Option(

@@ -12,10 +12,12 @@ import typer
 from crawler import settings
 from crawler.config import load_config
 from scheduler.cli.common import (
+    DEFAULT_RUN_TIMEOUT,
     ConfigOpt,
     DbOpt,
     LogFormatOpt,
     LogOpt,
+    RunTimeoutOpt,
     UsageError,
     db_url,
     friendly_errors,
@@ -46,12 +48,7 @@ def worker_cmd(
         list[str] | None,
         typer.Option("--queues", help="Queues to take jobs from (default: the crawl queue)."),
     ] = None,
-    run_timeout: Annotated[
-        float,
-        typer.Option(
-            "--run-timeout", min=1, max=7 * 86400, help="Time limit of one crawl run (s)."
-        ),
-    ] = 15 * 60,
+    run_timeout: RunTimeoutOpt = DEFAULT_RUN_TIMEOUT,
     heartbeat: Annotated[
         float,
         typer.Option(

@@ -12,7 +12,6 @@ import io
 import itertools
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -34,6 +33,7 @@ from scheduler.filters import (
     parse_when,
     resolve_entities,
 )
+from scheduler.web.results import FACETS_POOL
 from storage.db import StorageError, get_engine, one_line
 from storage.search import Analysis, QueryError, export, facets, get_article, search, story
 from storage.search import write_records as write_records_to
@@ -50,9 +50,6 @@ no reader paging through results asks for (a query string is free to write)."""
 MAX_PARAM = 1000
 """Characters of any one parameter (a query has its own, equal, limit in the parser)."""
 EXPORT_BATCH = 200
-_POOL = ThreadPoolExecutor(4, thread_name_prefix="nw-facets")
-"""Facets are counted while the page of results is read: both are mostly SQLite work, which
-runs outside the GIL, so a search with facets costs about the slower of the two."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 RAW_HEADERS = {
     "Content-Security-Policy": "sandbox; default-src 'none'",
@@ -177,7 +174,7 @@ def search_endpoint(
             f"page too deep: at most {MAX_OFFSET} results are skipped; narrow the search"
         )
     url = _db(request)
-    counting = _POOL.submit(facets, url, f.q, **f.window()) if with_facets else None
+    counting = FACETS_POOL.submit(facets, url, f.q, **f.window()) if with_facets else None
     try:
         results = search(
             url, f.q, **f.window(), limit=limit, offset=start, all_copies=all_copies,

@@ -19,7 +19,7 @@ from crawler.config import Config, ConfigError, load_config
 from scheduler.cli.common import UsageError, parse_when
 from scheduler.status import gather_status
 from scheduler.web import i18n, render
-from scheduler.web.results import newest_stories, search_facets
+from scheduler.web.results import FACETS_POOL, newest_stories, search_facets
 from scheduler.web.versions import article_history
 from storage.db import StorageError, get_engine
 from storage.search import Analysis, QueryError, get_article, parse_query, search, story
@@ -129,6 +129,7 @@ def _run_search(url: str, params: dict[str, Any]) -> dict[str, Any]:
         "languages": params["lang"] or None,
     }
     offset = (page - 1) * PAGE_SIZE
+    counting = FACETS_POOL.submit(search_facets, url, query, analysis=analysis, **scope)
     if query is None and not analysis:
         hits = newest_stories(url, limit=PAGE_SIZE + 1, offset=offset, **scope)
     else:
@@ -136,7 +137,7 @@ def _run_search(url: str, params: dict[str, Any]) -> dict[str, Any]:
             url, query, **scope, analysis=analysis, limit=PAGE_SIZE + 1, offset=offset,
             all_copies=params["all"] == "1", with_text=False,
         )  # fmt: skip
-    facets = search_facets(url, query, analysis=analysis, **scope)
+    facets = counting.result()
     return {
         "hits": hits[:PAGE_SIZE],
         "page": page,

@@ -3,6 +3,7 @@ is asked, and the facets and histogram of a search (:func:`storage.search.facets
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +41,12 @@ def newest_stories(
         if len(out) >= offset + limit:
             break
     return out[offset:]
+
+
+FACETS_POOL = ThreadPoolExecutor(4, thread_name_prefix="nw-facets")
+"""Facets are counted while the page of results is read (API and search page alike): both are
+mostly SQLite work, which runs outside the GIL, so a search with facets costs about the slower
+of the two."""
 
 
 def search_facets(

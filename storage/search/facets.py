@@ -7,9 +7,10 @@ parser (:mod:`storage.search.query`), the same SQL filters (:mod:`storage.search
 the same full-text condition (FTS5's ``MATCH`` on SQLite, ``search_tsv`` on PostgreSQL). Only
 light columns are read for them and counted in Python, so the cost follows the number of matches
 read, which is capped: a query matching a third of a 100k archive would otherwise read 35k rows
-for every keystroke of a search-as-you-type page. Beyond :data:`MAX_SCANNED` matches, the
-counts are taken over the best :data:`MAX_SCANNED` by rank (the ones a reader pages through) and
-the result says ``"approximate": true``; ``articles`` stays the exact number of matches.
+for every keystroke of a search-as-you-type page. Beyond :data:`MAX_SCANNED` matches the counts
+are estimates and the result says ``"approximate": true``: on SQLite an even sample of the
+matches (every k-th id) scaled up to all of them, on PostgreSQL the best :data:`MAX_SCANNED` by
+rank; ``articles`` stays the exact number of matches.
 """
 
 from __future__ import annotations
@@ -98,8 +99,8 @@ def facets(
     ARTICLE_TIME`, UTC dates), a day, week or month wide depending on the span, bars from the
     first to the last bucket with empty ones included. A blank or absent query counts
     everything the filters let through. ``approximate`` is true when more than
-    :data:`MAX_SCANNED` articles matched: every count but ``articles`` is then over the best
-    :data:`MAX_SCANNED` by rank.
+    :data:`MAX_SCANNED` articles matched: every count but ``articles`` is then an estimate (see
+    the module's docstring).
     """
     analysis = analysis or Analysis()
     parsed = parse_query(query) if query is not None and query.strip() else None
@@ -138,30 +139,32 @@ def _facets_sqlite(conn, parsed: ParsedQuery | None, filters: list, top: int) ->
     the counts are ``GROUP BY`` queries over it, JSON1 unpacking topics and entities: reading
     thousands of rows' JSON into Python cost ~25 µs a row, a hundred milliseconds a search.
 
-    A first pass takes any :data:`MAX_SCANNED` + 1 matches without ranking them; only when there
-    are more are all matches counted and the best :data:`MAX_SCANNED` by bm25 kept instead."""
+    Every match's id goes into the table (ids only: no article row is read, no ranking), which
+    gives the exact ``articles``; past :data:`MAX_SCANNED` an even sample of them (every k-th
+    id) is kept and the counts are scaled up by the sampling factor. Ranking the best
+    :data:`MAX_SCANNED` by bm25 instead cost as much as the search beside it (a page's facets
+    took twice its results' time: 55 ms p95 at 100k articles against the CLI's 18 ms)."""
     a = articles.c
     if parsed is None:
         every = select(a.id).where(*filters)
-        best = every.order_by(when().desc(), a.id.desc()).limit(MAX_SCANNED)
     else:
         match = to_fts5(parsed)
-        stmt, rank = sqlite.rank_statement(match, filters)
         every = select(_FTS_ROWID).select_from(text("articles_fts"))
         every = every.where(text("articles_fts MATCH :fts").bindparams(bindparam("fts", match)))
         if filters:
             every = every.where(literal_column("+rowid").in_(select(a.id).where(*filters)))
-        best = select(stmt.order_by(rank).limit(MAX_SCANNED).subquery().c.id)
     _IDS.create(conn)
     _MATCHED.create(conn)
-    run(conn, _IDS.insert().from_select(["id"], every.limit(MAX_SCANNED + 1)))
+    run(conn, _IDS.insert().from_select(["id"], every))
     total = conn.execute(select(func.count()).select_from(_IDS)).scalar_one()
+    factor = 1.0
     if total > MAX_SCANNED:
-        total = run(conn, select(func.count()).select_from(every.subquery())).scalar_one()
-        conn.execute(_IDS.delete())
-        run(conn, _IDS.insert().from_select(["id"], best))
+        step = -(-total // MAX_SCANNED)
+        conn.execute(_IDS.delete().where(_IDS.c.id % step != 0))
+        kept = conn.execute(select(func.count()).select_from(_IDS)).scalar_one()
+        factor = total / max(kept, 1)
     conn.execute(_fill(select(_IDS.c.id)))
-    return {**_aggregate_sqlite(conn, top), "articles": total}
+    return {**_aggregate_sqlite(conn, top, factor), "articles": total}
 
 
 def _fill(ids: Select):
@@ -175,8 +178,13 @@ def _fill(ids: Select):
     return _MATCHED.insert().from_select([c.name for c in _MATCHED.c], light)
 
 
-def _aggregate_sqlite(conn, top: int) -> dict[str, Any]:
+def _aggregate_sqlite(conn, top: int, factor: float = 1.0) -> dict[str, Any]:
+    """The counts over the temporary table, each multiplied by ``factor`` (the sampling factor
+    of :func:`_facets_sqlite`; 1 when every match is there)."""
     m = _MATCHED
+
+    def scaled(n: int) -> int:
+        return round(n * factor)
 
     def ranked(value, source=m) -> list[dict[str, Any]]:
         count = func.count(func.distinct(m.c.story))
@@ -184,13 +192,13 @@ def _aggregate_sqlite(conn, top: int) -> dict[str, Any]:
             select(value, count).select_from(source).where(value.is_not(None)).group_by(value)
             .order_by(count.desc(), value).limit(top)
         )  # fmt: skip
-        return [{"value": str(v), "count": int(n)} for v, n in conn.execute(stmt)]
+        return [{"value": str(v), "count": scaled(int(n))} for v, n in conn.execute(stmt)]
 
     jt = func.json_each(m.c.topics).table_valued("key", "value").alias("jt")
     je = func.json_each(m.c.entities).table_valued("key", "value").alias("je")
     entity_id = func.json_extract(je.c.value, "$.id")
     out: dict[str, Any] = {
-        "stories": conn.execute(select(func.count(func.distinct(m.c.story)))).scalar_one(),
+        "stories": scaled(conn.execute(select(func.count(func.distinct(m.c.story)))).scalar_one()),
         "sources": ranked(m.c.source),
         "languages": ranked(m.c.language),
         "topics": ranked(jt.c.key, m.join(jt, literal_column("1") == 1)),
@@ -215,8 +223,10 @@ def _aggregate_sqlite(conn, top: int) -> dict[str, Any]:
         relevant["unknown" if r is None else "true" if r else "false"] += 1
         if day:
             days.append(datetime.fromisoformat(day))
-    out["relevant"] = relevant
-    out["histogram"] = histogram(days)
+    out["relevant"] = {k: scaled(n) for k, n in relevant.items()}
+    bars = histogram(days)
+    bars["bars"] = [{**bar, "stories": scaled(bar["stories"])} for bar in bars["bars"]]
+    out["histogram"] = bars
     return out
 
 

@@ -119,7 +119,11 @@ def time_gets(client: Client, paths: list[tuple[str, dict]]) -> tuple[list[float
 
 
 def has_route(app, path: str) -> bool:
-    return any(getattr(r, "path", None) == path for r in app.routes)
+    """Whether the app serves ``path``: FastAPI no longer lists an included router's routes in
+    ``app.routes``, so ask the routers themselves."""
+    from scheduler.web import api, pages
+
+    return any(getattr(r, "path", None) == path for m in (api, pages) for r in m.router.routes)
 
 
 def run(quick: bool = False) -> Iterator[dict]:
@@ -167,8 +171,8 @@ def run(quick: bool = False) -> Iterator[dict]:
             "web_api_story_p95_ms", percentile(stories, 95), "ms", target="<= 50",
             stories=len(ids), p50_ms=round(percentile(stories, 50), 2), articles=total,
         )  # fmt: skip
-        if has_route(client.app, "/story/{ident}"):
-            _, page = time_gets(client, [(f"/story/{i}", {}) for i in ids])
+        if has_route(client.app, "/stories/{ident}"):
+            _, page = time_gets(client, [(f"/stories/{i}", {}) for i in ids])
             yield record(
                 "web_page_story_p95_ms", percentile(page, 95), "ms", target="<= 50",
                 stories=len(ids), articles=total,
