@@ -275,13 +275,7 @@ def _current_version(row: Mapping[str, Any], number: int) -> dict[str, Any]:
         "chars_added": 0,
         "chars_removed": 0,
         "withdrawn_at": iso(row["withdrawn_at"]),
-        "title": row["title"],
-        "authors": list(row["authors"] or []),
-        "published_at": iso(row["published_at"]),
-        "updated_at": iso(row["updated_at"]),
-        "description": row["description"],
-        "content_hash": row["content_hash"],
-        "text": row["text"] or "",
+        **_version_fields(row, row["text"] or ""),
         "url": row["url"],
         "source": row["source"],
     }
@@ -297,6 +291,13 @@ def _stored_version(row: Mapping[str, Any], text: str) -> dict[str, Any]:
         "minor": bool(row["minor"]),
         "chars_added": row["chars_added"],
         "chars_removed": row["chars_removed"],
+        **_version_fields(row, text),
+    }
+
+
+def _version_fields(row: Mapping[str, Any], text: str) -> dict[str, Any]:
+    """The fields a version keeps, read alike from the article row and a stored version."""
+    return {
         "title": row["title"],
         "authors": list(row["authors"] or []),
         "published_at": iso(row["published_at"]),
