@@ -82,7 +82,8 @@ def test_a_summary_bigger_than_the_pipe_buffer_is_read_and_every_source_recorded
         sql = "select count(distinct source) from crawl_runs where outcome = 'ok'"
         wait_until(lambda: count(db, sql) == n, 120, step=1)
         assert d.stop() == 0
-    assert not query(db, "select id from crawl_runs where outcome not in ('ok', 'aborted')")
+    bad = "select id, source, outcome, error from crawl_runs where outcome not in ('ok', 'aborted')"
+    assert not query(db, bad), d.text()[-3000:]
     started = [line.count(",") + 1 for line in d.text().splitlines() if "run started:" in line]
     assert max(started) >= 200, "the test needs one batch whose summary exceeds 64 KiB"
 

@@ -75,6 +75,13 @@ def article_html(slug: str, charset: str = "utf-8") -> str:
     )
 
 
+class _Backlogged(ThreadingHTTPServer):
+    """A listen backlog for hundreds of feeds at once: with the default 5 the kernel drops
+    connections and a loaded machine turns that into download timeouts the test did not ask for."""
+
+    request_queue_size = 256
+
+
 class HostileServer:
     """Threaded, 127.0.0.1-only server; use as a context manager or call start()/stop()."""
 
@@ -91,7 +98,7 @@ class HostileServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> HostileServer:
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _make_handler(self))
+        httpd = _Backlogged(("127.0.0.1", 0), _make_handler(self))
         httpd.daemon_threads = True
         self._httpd = httpd
         self.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
