@@ -87,7 +87,7 @@ def test_a_later_run_reuses_the_kept_robots_txt_rules_and_delay(site, tmp_path: 
     assert not [r for r in site.requests if "secreto" in r.path]
     times = sorted(r.time for r in site.requests)
     assert len(times) == 3  # the feed and two new articles
-    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.4 * 0.5 - 0.05
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 0.4 - 0.05
 
 
 def test_robots_txt_is_fetched_again_when_stale_or_after_a_server_error(

@@ -156,6 +156,15 @@ def reset_robots() -> None:
     _ROBOTS.clear()
 
 
+def forget_robots() -> None:
+    """Forget the parsed robots.txt files but not the fetches in progress: a long-lived crawl
+    process calls it at each batch, so a file is read again (from the database's copy while it
+    is fresh, else from the site) at most once per batch instead of never."""
+    for netloc, held in list(_ROBOTS.items()):
+        if not isinstance(held, Deferred):
+            _ROBOTS.pop(netloc, None)
+
+
 class RobotsTxtMiddleware(ScrapyRobotsTxt):
     """Scrapy's robots.txt middleware with the parsers shared by the process's crawlers, and a
     waiter of its own for each request that arrives while the file is being fetched.

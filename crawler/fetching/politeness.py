@@ -127,7 +127,9 @@ class SharedClockSlot(Slot):
 
     Scrapy's dispatch loop compares ``lastseen`` with :meth:`download_delay` before each request
     and re-checks when its timer fires, so reading the shared time is enough to space the
-    requests of several crawlers; the jitter stays each source's (±50 % by default, as Scrapy).
+    requests of several crawlers. The jitter stays each source's but only lengthens the wait
+    (up to +50 % by default): Scrapy's ±50 % let two requests come half a delay apart, below
+    what the sources file, or the site's own robots.txt ``Crawl-delay``, asks for.
     """
 
     def __init__(self, concurrency: int, delay: float, jitter: float, *, clock: HostClock) -> None:
@@ -147,4 +149,4 @@ class SharedClockSlot(Slot):
         delay = max(self.delay, self._clock.delay)
         if not delay or not self.jitter:
             return delay
-        return max(0.0, delay * (1 + random.uniform(-self.jitter, self.jitter)))
+        return delay * (1 + random.uniform(0.0, self.jitter))

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scrapy import signals
-from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess, CrawlerRunner
 from scrapy.settings import Settings
 
 from crawler.config import Source
@@ -142,17 +142,7 @@ def run_crawl(
         shared_pool().start()
     process = CrawlerProcess(CrawlSettings(scrapy_settings(**overrides)))
     started = datetime.now(UTC)
-    runs: list[tuple[Source, Crawler, int]] = []
-    for source in sources:
-        crawler = process.create_crawler(_spider_class(source))
-        if on_progress is not None:
-            _watch(crawler, source, on_progress)
-        run_id = store.start_run(source.name, os.getpid())
-        state = states.get(source.name, {})
-        validators = {"etag": state.get("etag"), "last_modified": state.get("last_modified")}
-        attach(crawler, CrawlContext(source, store, validators))
-        process.crawl(crawler, source=source)
-        runs.append((source, crawler, run_id))
+    runs = [begin_source(process, store, states, source, on_progress) for source in sources]
     stopper = RunStopper(process, run_timeout, on_notice or (lambda message: log.warning(message)))
     previous = stopper.install((signal.SIGINT, signal.SIGTERM))
     try:
@@ -161,12 +151,34 @@ def run_crawl(
         stopper.uninstall(previous)
         stopper.after_reactor()
         shutdown_shared_pool()
-    results = [_record(store, source, crawler, run_id, started) for source, crawler, run_id in runs]
+    results = [record_source(store, s, crawler, run_id, started) for s, crawler, run_id in runs]
     store.close()
     return results
 
 
-def _record(store: Store, source: Source, crawler: Crawler, run_id: int, started: datetime):
+def begin_source(
+    process: CrawlerRunner,
+    store: Store,
+    states: dict[str, dict[str, Any]],
+    source: Source,
+    on_progress: ProgressHook | None = None,
+    **run_fields: Any,
+) -> tuple[Source, Crawler, int]:
+    """Record the source's run as started and schedule its crawler on ``process``' reactor;
+    ``run_fields`` are more columns of the run (a cluster worker's host and pid)."""
+    crawler = process.create_crawler(_spider_class(source))
+    if on_progress is not None:
+        _watch(crawler, source, on_progress)
+    run_id = store.start_run(source.name, os.getpid(), **run_fields)
+    state = states.get(source.name, {})
+    validators = {"etag": state.get("etag"), "last_modified": state.get("last_modified")}
+    context = CrawlContext(source, store, validators)
+    attach(crawler, context)
+    context.finished = process.crawl(crawler, source=source)
+    return source, crawler, run_id
+
+
+def record_source(store: Store, source: Source, crawler: Crawler, run_id: int, started: datetime):
     """Finish the source's run. An aborted run changes nothing in the source's schedule (no
     last success, no failure, next due as it was): the crawl was stopped, not the source."""
     result = _result(source, crawler, started)

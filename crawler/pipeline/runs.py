@@ -76,6 +76,8 @@ class CrawlContext:
     recorder: RunRecorder | None = None
     stopped: tuple[str, str] | None = None
     """Set when the crawl stopped this run before it finished: (outcome, reason)."""
+    finished: Any = None
+    """The Deferred of the source's crawl, fired when its crawler is done (either way)."""
 
 
 def attach(crawler: Any, context: CrawlContext) -> None:

@@ -3,8 +3,8 @@
 Several daemons may run for failover. The one holding a PostgreSQL advisory lock (on its own
 connection, kept open) schedules; the others try again every few seconds. The lock dies with
 its connection, so a daemon killed by -9 is replaced within seconds; the standby then rebuilds
-its jobs from the sources' state in the database (next due, backoff), and ``queueing_lock``
-keeps one queued job per source, so the takeover causes no burst of duplicate runs.
+its jobs from the sources' state in the database (next due, backoff), and leaves alone every
+source of a job still queued or running, so the takeover causes no burst of duplicate runs.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import psycopg
-from procrastinate import exceptions, sql
+from procrastinate import sql
 from procrastinate.jobs import Job
 from sqlalchemy import insert
 
@@ -38,6 +38,8 @@ RETRY_LEADERSHIP_EVERY = 3.0
 STALL_CHECK_EVERY = 5.0
 DUE_SLACK = timedelta(seconds=1)
 """A trigger firing this close before the source's ``next_due`` runs it (APScheduler's jitter)."""
+MAX_BATCH = 500
+"""Most sources in one job: a site with more is split over jobs (run one after another)."""
 STALLED_AFTER = 30.0
 """A worker silent this long is dead: its jobs are retried elsewhere (procrastinate's workers
 beat every 10 s by default; ``newswatch worker --heartbeat`` lowers it)."""
@@ -109,26 +111,32 @@ class ClusterScheduler:
         self.defer(ready)
 
     def _in_flight(self) -> set[str]:
+        """Every source of a job still queued or running (the daemon is the only one to queue,
+        so reading this before queueing keeps one job per source, after a takeover too)."""
         rows = self.app.connector.execute_query_all(
-            query="SELECT queueing_lock FROM procrastinate_jobs "
-            "WHERE status IN ('todo', 'doing') AND task_name = %(task)s",
+            query="SELECT DISTINCT jsonb_array_elements_text(args -> 'sources') AS source "
+            "FROM procrastinate_jobs WHERE status IN ('todo', 'doing') AND task_name = %(task)s",
             task=TASK_NAME,
         )
-        return {r["queueing_lock"] for r in rows}
+        return {r["source"] for r in rows}
 
-    def defer(self, sources: list[tuple[str, str]]) -> None:
-        """One job per (source, site), locked by its site; a source already queued stays so."""
+    def defer(self, sources: list[tuple[str, str]]) -> list[int]:
+        """One job per site (at most :data:`MAX_BATCH` sources each), locked by the site: its
+        sources share one crawl, one robots.txt and one delay clock, and no two workers ever
+        crawl the site at once. Returns the job ids."""
         due = datetime.now(UTC).isoformat()
+        by_host: dict[str, list[str]] = {}
         for name, host in sources:
-            deferrer = self.app.configure_task(
-                TASK_NAME, lock=host, queueing_lock=name, queue=QUEUE
-            )
-            try:
-                job_id = deferrer.defer(sources=[name], due_at=due)
-            except exceptions.AlreadyEnqueued:
-                log.debug("source %s already queued", name)
-                continue
-            log.info("queued: %s (job %d, site %s)", name, job_id, host)
+            by_host.setdefault(host, []).append(name)
+        jobs: list[int] = []
+        for host, names in by_host.items():
+            deferrer = self.app.configure_task(TASK_NAME, lock=host, queue=QUEUE)
+            for start in range(0, len(names), MAX_BATCH):
+                batch = names[start : start + MAX_BATCH]
+                job_id = deferrer.defer(sources=batch, due_at=due)
+                jobs.append(job_id)
+                log.info("queued: %s (job %d, site %s)", ", ".join(batch), job_id, host)
+        return jobs
 
     def tick(self) -> None:
         """Every few seconds: retry the jobs of workers that stopped beating."""
@@ -172,17 +180,7 @@ class ClusterScheduler:
                         retried_at=utcnow(),
                     )
                 )
-            try:
-                manager.retry_job_by_id(job.id, retry_at=datetime.now(UTC))
-            except exceptions.UniqueViolation:
-                # A newer job of the same source is already queued (queueing_lock): it is the
-                # retry, and this one is closed so it cannot run twice.
-                connector.execute_query(
-                    query=sql.queries["finish_job"],
-                    job_id=job.id,
-                    status="failed",
-                    delete_job=False,
-                )
+            manager.retry_job_by_id(job.id, retry_at=datetime.now(UTC))
             log.warning("job %d (%s): its worker stopped; retried", job.id, ", ".join(names))
         if stalled:
             connector.execute_query_all(

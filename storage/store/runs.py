@@ -14,11 +14,21 @@ from storage.store.base import StoreBase, aware, insert
 
 
 class RunLog(StoreBase):
-    def start_run(self, source: str, pid: int) -> int:
+    def start_run(
+        self, source: str, pid: int, host: str | None = None, worker: int | None = None
+    ) -> int:
+        """A new ``running`` run; ``host`` and ``worker`` name the cluster worker running it."""
         with write_connection(self.engine) as conn:
             stmt = (
                 insert(conn, crawl_runs)
-                .values(source=source, started_at=utcnow(), outcome="running", pid=pid)
+                .values(
+                    source=source,
+                    started_at=utcnow(),
+                    outcome="running",
+                    pid=pid,
+                    host=host,
+                    worker=worker,
+                )
                 .returning(crawl_runs.c.id)
             )
             return conn.execute(stmt).scalar_one()
