@@ -31,6 +31,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from time import monotonic
 from typing import Any
 
 from scrapy import signals
@@ -53,6 +54,25 @@ class PoliteDownloader(Downloader):
     def __init__(self, crawler: Any) -> None:
         super().__init__(crawler)
         crawler.signals.connect(self._robots_parsed, signal=signals.robots_parsed)
+        fetch = self.handlers.download_request_async
+
+        async def fetch_then_restart_the_clock(request: Any) -> Any:
+            try:
+                return await fetch(request)
+            finally:
+                self._finished(request)
+
+        self.handlers.download_request_async = fetch_then_restart_the_clock
+
+    def _finished(self, request: Any) -> None:
+        """A site's delay also runs from the end of its last request, before Scrapy looks at
+        the queue again. Spacing only the dispatches let two requests reach the site closer
+        than the delay whenever a busy process sent the first one late (0.036 s apart with a
+        0.05 s delay, seen at the server); a request sent after the previous one ended plus
+        the delay always reaches it at least that far after the previous one."""
+        slot = self.slots.get(request.meta.get(self.DOWNLOAD_SLOT))
+        if isinstance(slot, SharedClockSlot) and slot.download_delay():
+            slot.lastseen = monotonic()
 
     def _robots_parsed(self, robotparser: Any, request: Any, **_: Any) -> None:
         """Make the site's ``Crawl-delay`` for us (capped) the least delay of its clock."""

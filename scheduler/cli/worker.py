@@ -43,8 +43,10 @@ def worker_cmd(
     log_level: LogOpt = None,
     concurrency: Annotated[
         int,
-        typer.Option("--concurrency", min=1, max=256, help="Jobs (one site's sources each) at once."),
-    ] = 16,
+        typer.Option(
+            "--concurrency", min=1, max=256, help="Jobs (one site's sources each) at once."
+        ),
+    ] = 32,
     queues: Annotated[
         list[str] | None,
         typer.Option("--queues", help="Queues to take jobs from (default: the crawl queue)."),
