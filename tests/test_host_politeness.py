@@ -155,3 +155,19 @@ def test_robots_ttl_comes_from_the_environment(monkeypatch) -> None:
     monkeypatch.setenv(settings.ENV_ROBOTS_TTL, "an hour")
     with pytest.raises(settings.SettingsError, match="NEWSWATCH_ROBOTS_TTL"):
         settings.robots_ttl()
+
+
+def test_a_site_with_a_delay_takes_one_request_at_a_time() -> None:
+    """While a request to a site with a delay is on its way no slot of that site sends another
+    (the delay runs from its end too); the slots held back are woken when it ends."""
+    clock = HostClock()
+    first = SharedClockSlot(4, 0.5, 0.0, clock=clock)
+    second = SharedClockSlot(4, 0.5, 0.0, clock=clock)
+    assert second.free_transfer_slots() == 4
+    clock.in_flight = 1
+    assert first.free_transfer_slots() == second.free_transfer_slots() == 0
+    assert set(clock.held) == {id(first), id(second)}
+    no_delay = HostClock()
+    quick = SharedClockSlot(4, 0.0, 0.0, clock=no_delay)
+    no_delay.in_flight = 3
+    assert quick.free_transfer_slots() == 4

@@ -28,6 +28,7 @@ not its delay.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
 import threading
@@ -56,23 +57,13 @@ class PoliteDownloader(Downloader):
         crawler.signals.connect(self._robots_parsed, signal=signals.robots_parsed)
         fetch = self.handlers.download_request_async
 
-        async def fetch_then_restart_the_clock(request: Any) -> Any:
+        async def fetch_and_note_the_end(request: Any) -> Any:
             try:
                 return await fetch(request)
             finally:
                 self._finished(request)
 
-        self.handlers.download_request_async = fetch_then_restart_the_clock
-
-    def _finished(self, request: Any) -> None:
-        """A site's delay also runs from the end of its last request, before Scrapy looks at
-        the queue again. Spacing only the dispatches let two requests reach the site closer
-        than the delay whenever a busy process sent the first one late (0.036 s apart with a
-        0.05 s delay, seen at the server); a request sent after the previous one ended plus
-        the delay always reaches it at least that far after the previous one."""
-        slot = self.slots.get(request.meta.get(self.DOWNLOAD_SLOT))
-        if isinstance(slot, SharedClockSlot) and slot.download_delay():
-            slot.lastseen = monotonic()
+        self.handlers.download_request_async = fetch_and_note_the_end
 
     def _robots_parsed(self, robotparser: Any, request: Any, **_: Any) -> None:
         """Make the site's ``Crawl-delay`` for us (capped) the least delay of its clock."""
@@ -101,13 +92,33 @@ class PoliteDownloader(Downloader):
 
     def _wait_for_download(self, slot: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
         slot.transferring.add(request)
+        if isinstance(slot, SharedClockSlot):
+            slot._clock.in_flight += 1
         return super()._wait_for_download(slot, request, *args, **kwargs)
+
+    def _finished(self, request: Any) -> None:
+        """The end of a request (either way), before Scrapy looks at the queue again: a site
+        with a delay waits it from here too, and its slots held back meanwhile look again."""
+        slot = self.slots.get(request.meta.get(self.DOWNLOAD_SLOT))
+        if not isinstance(slot, SharedClockSlot):
+            return
+        clock = slot._clock
+        clock.in_flight = max(0, clock.in_flight - 1)
+        if clock.delay > 0 or slot.delay > 0:
+            slot.lastseen = monotonic()
+        if clock.in_flight == 0 and clock.held:
+            from twisted.internet import reactor
+
+            held, clock.held = clock.held, {}
+            for waiting in held.values():
+                reactor.callLater(0, waiting.wake)
 
     def _get_slot(self, request: Any, spider: Any = None) -> tuple[str, Slot]:
         """Scrapy's slot for the request's site, made a :class:`SharedClockSlot` when new."""
         key, slot = super()._get_slot(request)
         if not isinstance(slot, SharedClockSlot):
             slot = SharedClockSlot(slot.concurrency, slot.delay, slot.jitter, clock=host_clock(key))
+            slot.downloader = self
             self.slots[key] = slot
         return key, slot
 
@@ -116,11 +127,15 @@ class HostClock:
     """One site's politeness state, shared by every crawler of the process: when a request last
     went out to it, and the longest delay a source of that site asks for."""
 
-    __slots__ = ("delay", "lastseen")
+    __slots__ = ("delay", "held", "in_flight", "lastseen")
 
     def __init__(self) -> None:
         self.delay = 0.0
         self.lastseen = 0.0
+        self.in_flight = 0
+        self.held: dict[int, SharedClockSlot] = {}
+        """Slots waiting for the site's request in flight, by id (Scrapy's slots are dataclasses
+        compared by value, so no set of them)."""
 
 
 _CLOCKS: dict[str, HostClock] = {}
@@ -154,8 +169,26 @@ class SharedClockSlot(Slot):
 
     def __init__(self, concurrency: int, delay: float, jitter: float, *, clock: HostClock) -> None:
         self._clock = clock
+        self.downloader: Any = None
         super().__init__(concurrency, delay, jitter)
         clock.delay = max(clock.delay, delay)
+
+    def free_transfer_slots(self) -> int:
+        """None while another request to a site with a delay is on its way: the delay runs
+        from the end of a request as well as from its dispatch. Spacing dispatches alone let two
+        requests reach a site 4 ms apart under a 50 ms delay, whenever a busy process dispatched
+        the first and only sent it a reactor turn later, beside the second. This slot is woken
+        when that request ends (Scrapy's loop does not look again by itself)."""
+        if self._clock.in_flight and (self.delay > 0 or self._clock.delay > 0):
+            self._clock.held[id(self)] = self
+            return 0
+        return super().free_transfer_slots()
+
+    def wake(self) -> None:
+        downloader = self.downloader
+        if downloader is not None and self.queue:
+            with contextlib.suppress(Exception):  # a downloader closed meanwhile
+                downloader._process_queue(self)
 
     @property  # type: ignore[override]
     def lastseen(self) -> float:
