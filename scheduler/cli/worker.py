@@ -37,6 +37,12 @@ def require_postgres(url: str) -> str:
         raise UsageError(str(exc)) from None
 
 
+def default_processes() -> int:
+    """One crawl process per core (a process crawls on one core; the benchmark's cluster, two
+    workers on two cores, polled slower with two processes per core than with one)."""
+    return max(1, min(8, os.cpu_count() or 1))
+
+
 def worker_cmd(
     config: ConfigOpt = None,
     db: DbOpt = None,
@@ -58,6 +64,15 @@ def worker_cmd(
             "--heartbeat", min=0.5, max=300, hidden=True, help="Seconds between heartbeats."
         ),
     ] = 10,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            "--processes",
+            min=1,
+            max=64,
+            help="Long-lived crawl processes (default: one per CPU core, at most 8).",
+        ),
+    ] = None,
     process_per_job: Annotated[
         bool,
         typer.Option(
@@ -95,6 +110,7 @@ def worker_cmd(
                 log_level=settings.log_level(log_level),
                 delays={s.name: s.delay for s in cfg.sources},
                 process_per_job=process_per_job,
+                crawl_processes=processes or default_processes(),
             ),
             registry,
         )

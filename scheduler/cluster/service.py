@@ -58,6 +58,8 @@ class CrawlProcess:
         self._numbers = iter(range(1, sys.maxsize))
         self._served = 0
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=20)
+        self.load = 0
+        """Batches handed to this process and not finished (kept by :class:`CrawlPool`)."""
 
     # ------------------------------------------------------------------ the process
 
@@ -209,6 +211,37 @@ class CrawlProcess:
             proc.wait(wait)
         except subprocess.TimeoutExpired:
             self._stop(proc, others="the worker stopped")
+
+
+class CrawlPool:
+    """A worker's crawl processes: each batch goes to the one with the fewest batches on hand.
+
+    One process crawls on one core and waits on the database in between (its run rows, its
+    articles); a second process keeps the core busy meanwhile, and a machine with more cores
+    uses them. Two batches of one site never run at once anyway (the job's site lock), and a
+    job holds that lock for the site's delay after it ends, so which process takes a site's
+    next batch does not matter to the site.
+    """
+
+    def __init__(
+        self, size: int, config_path: str, db_url: str, log_level: str, env: dict[str, str]
+    ):
+        self.processes = [CrawlProcess(config_path, db_url, log_level, env) for _ in range(size)]
+        self._lock = threading.Lock()
+
+    def run(self, sources: list[str], run_timeout: float) -> tuple[list[dict[str, Any]], _Waiter]:
+        with self._lock:
+            chosen = min(self.processes, key=lambda p: p.load)
+            chosen.load += 1
+        try:
+            return chosen.run(sources, run_timeout)
+        finally:
+            with self._lock:
+                chosen.load -= 1
+
+    def close(self, wait: float = 30.0) -> None:
+        for process in self.processes:
+            process.close(wait)
 
 
 def close_missing(db_url: str, waiter: _Waiter, missing: list[str]) -> None:

@@ -29,7 +29,7 @@ from sqlalchemy import update
 from crawler.processes import die_with_parent
 from scheduler.child import Child, hard_limit
 from scheduler.cluster.registry import WorkerRegistry
-from scheduler.cluster.service import CrawlProcess, close_missing
+from scheduler.cluster.service import CrawlPool, close_missing
 from storage.models import crawl_runs
 from storage.store import Store
 
@@ -52,17 +52,22 @@ class WorkerSettings:
     """Each source's delay between requests: a job keeps its site's lock that much longer."""
     extra_env: dict[str, str] = field(default_factory=dict)
     process_per_job: bool = False
+    crawl_processes: int = 1
 
 
 def register(
     app: App, settings: WorkerSettings, registry: WorkerRegistry | None = None
-) -> CrawlProcess | None:
+) -> CrawlPool | None:
     """Register the crawl task on ``app``, bound to this worker's settings; returns the crawl
     process the jobs share (None with ``process_per_job``), for the worker to close."""
     service = None
     if not settings.process_per_job:
-        service = CrawlProcess(
-            str(settings.config_path), settings.db_url, settings.log_level, settings.extra_env
+        service = CrawlPool(
+            settings.crawl_processes,
+            str(settings.config_path),
+            settings.db_url,
+            settings.log_level,
+            settings.extra_env,
         )
 
     @app.task(name=TASK_NAME, queue=QUEUE, pass_context=True)
@@ -90,7 +95,7 @@ def register(
 
 
 def run_in_service(
-    service: CrawlProcess, settings: WorkerSettings, sources: list[str]
+    service: CrawlPool, settings: WorkerSettings, sources: list[str]
 ) -> dict[str, Any]:
     """Run the batch in the worker's crawl process; the results by source."""
     started = time.monotonic()
