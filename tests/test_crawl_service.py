@@ -96,3 +96,18 @@ def _kill_soon(pid: int):
     thread = threading.Thread(target=kill)
     thread.start()
     return thread
+
+
+def test_a_source_missing_from_the_worker_s_file_is_a_failure_status_can_show(pool, tmp_path):
+    results, _ = pool.run(["tribuna", "desconocida"], 30)
+    by_source = {r["source"]: r for r in results}
+    assert by_source["tribuna"]["outcome"] == "ok"
+    assert by_source["desconocida"]["outcome"] == "failed"
+    assert by_source["desconocida"]["error"] == "not in this worker's sources file"
+    engine = create_engine(f"sqlite:///{tmp_path / 'c.sqlite'}")
+    try:
+        with engine.connect() as conn:
+            sql = "select last_error from sources where name = 'desconocida'"
+            assert conn.execute(text(sql)).scalar() == "not in this worker's sources file"
+    finally:
+        engine.dispose()

@@ -166,6 +166,11 @@ class CrawlService:
             batch.timer.cancel()
         self.batches.pop(batch.number, None)
         results = list(batch.failed)
+        for failed in batch.failed:  # status shows why (a sources file that differs, say)
+            try:
+                self.store.record_source_result(failed.source, False, failed.error)
+            except Exception:
+                log.exception("source %s: could not record its failure", failed.source)
         for source, crawler, run_id in batch.runs:
             try:
                 results.append(record_source(self.store, source, crawler, run_id, batch.started))

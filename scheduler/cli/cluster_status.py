@@ -28,7 +28,7 @@ def print_cluster(cluster: dict[str, Any]) -> None:
     stdout.print(f"workers: {len(workers)} alive")
     now = datetime.now(UTC)
     for w in workers:
-        jobs = "; ".join(f"job {c['job']}: {', '.join(c['sources'])}" for c in w["current"])
+        jobs = "; ".join(f"job {c['job']}: {_names(c['sources'])}" for c in w["current"])
         age = (now - w["heartbeat_at"]).total_seconds()
         stdout.print(
             Text(f"  {w['host']} pid {w['pid']}: heartbeat {age:.0f}s ago, {jobs or 'idle'}"),
@@ -43,3 +43,10 @@ def print_cluster(cluster: dict[str, Any]) -> None:
     stdout.print(
         f"retried after a stalled worker: {retried['last_24h']} in 24 h ({retried['total']} in all)"
     )
+
+
+def _names(sources: list[str], shown: int = 3) -> str:
+    """A job's sources for one line: a site's batch may hold hundreds."""
+    if len(sources) <= shown:
+        return ", ".join(sources)
+    return f"{', '.join(sources[:shown])} and {len(sources) - shown} more"
