@@ -104,7 +104,7 @@ class PoliteDownloader(Downloader):
             return
         clock = slot._clock
         clock.in_flight = max(0, clock.in_flight - 1)
-        if clock.delay > 0 or slot.delay > 0:
+        if slot.site_delay() > 0:
             slot.lastseen = monotonic()
         if clock.in_flight == 0 and clock.held:
             from twisted.internet import reactor
@@ -179,7 +179,7 @@ class SharedClockSlot(Slot):
         requests reach a site 4 ms apart under a 50 ms delay, whenever a busy process dispatched
         the first and only sent it a reactor turn later, beside the second. This slot is woken
         when that request ends (Scrapy's loop does not look again by itself)."""
-        if self._clock.in_flight and (self.delay > 0 or self._clock.delay > 0):
+        if self._clock.in_flight and self.site_delay() > 0:
             self._clock.held[id(self)] = self
             return 0
         return super().free_transfer_slots()
@@ -198,8 +198,13 @@ class SharedClockSlot(Slot):
     def lastseen(self, value: float) -> None:
         self._clock.lastseen = max(self._clock.lastseen, value)
 
+    def site_delay(self) -> float:
+        """The delay this slot's site is kept to: the longest any of its sources (or its
+        robots.txt) asks for, before jitter."""
+        return max(self.delay, self._clock.delay)
+
     def download_delay(self) -> float:
-        delay = max(self.delay, self._clock.delay)
+        delay = self.site_delay()
         if not delay or not self.jitter:
             return delay
         return delay * (1 + random.uniform(0.0, self.jitter))

@@ -36,7 +36,6 @@ KILL_AFTER = 5.0
 
 @dataclass
 class _Waiter:
-    sources: list[str]
     pid: int
     done: threading.Event = field(default_factory=threading.Event)
     results: list[dict[str, Any]] | None = None
@@ -147,7 +146,7 @@ class CrawlProcess:
         with self._lock:
             proc = self._ensure()
             number = next(self._numbers)
-            waiter = _Waiter(list(sources), proc.pid)
+            waiter = _Waiter(proc.pid)
             self._pending[number] = waiter
             line = json.dumps({"batch": number, "sources": sources, "run_timeout": run_timeout})
             try:
@@ -216,9 +215,8 @@ class CrawlProcess:
 class CrawlPool:
     """A worker's crawl processes: each batch goes to the one with the fewest batches on hand.
 
-    One process crawls on one core and waits on the database in between (its run rows, its
-    articles); a second process keeps the core busy meanwhile, and a machine with more cores
-    uses them. Two batches of one site never run at once anyway (the job's site lock), and a
+    One process crawls on one core, so a machine with more cores needs more of them (one per
+    core by default: on two cores, two processes per core polled slower than one). Two batches of one site never run at once anyway (the job's site lock), and a
     job holds that lock for the site's delay after it ends, so which process takes a site's
     next batch does not matter to the site.
     """
@@ -244,15 +242,17 @@ class CrawlPool:
             process.close(wait)
 
 
-def close_missing(db_url: str, waiter: _Waiter, missing: list[str]) -> None:
-    """Runs the process never reported: closed with the reason, the source's failure noted
-    (not for ``aborted``: nothing was learnt about the source)."""
+def close_missing(
+    db_url: str, pid: int, outcome: str, reason: str, missing: list[str], *, charge: bool
+) -> None:
+    """Runs a crawl process never reported: closed with the reason and, with ``charge``, the
+    source's failure noted."""
     store = Store(db_url)
     try:
         for name in missing:
-            store.close_open_runs(name, waiter.pid, waiter.outcome, waiter.reason)
-            if waiter.outcome != "aborted":
-                store.record_source_result(name, False, waiter.reason)
+            store.close_open_runs(name, pid, outcome, reason)
+            if charge:
+                store.record_source_result(name, False, reason)
     finally:
         store.close()
 

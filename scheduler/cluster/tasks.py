@@ -103,7 +103,11 @@ def run_in_service(
     results = {r.get("source"): r for r in got}
     missing = [n for n in sources if n not in results]
     if missing:
-        close_missing(settings.db_url, waiter, missing)
+        # an aborted run (its process killed) says nothing about the source
+        charge = waiter.outcome != "aborted"
+        close_missing(
+            settings.db_url, waiter.pid, waiter.outcome, waiter.reason, missing, charge=charge
+        )
         log.warning("sources %s: %s", ", ".join(missing), waiter.reason)
     log.info("run finished: %s in %.1fs", ", ".join(sources), time.monotonic() - started)
     return {
@@ -157,13 +161,7 @@ def run_batch(settings: WorkerSettings, sources: list[str]) -> dict[str, Any]:
     if missing:
         reason = child.error_line() or f"crawl process exited with code {code} without a result"
         outcome = child.outcome or ("aborted" if code < 0 else "failed")
-        store = Store(settings.db_url)
-        try:
-            for name in missing:
-                store.close_open_runs(name, proc.pid, outcome, reason)
-                store.record_source_result(name, False, reason)
-        finally:
-            store.close()
+        close_missing(settings.db_url, proc.pid, outcome, reason, missing, charge=True)
         log.warning("sources %s: %s", ", ".join(missing), reason)
     log.info("run finished: %s in %.1fs", ", ".join(sources), time.monotonic() - started)
     return {
